@@ -1,0 +1,62 @@
+"""The kernel's own hook implementations: it dogfoods the hooks plugins use."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from core.i18n import _l
+from core.permissions import Permission
+from core.plugins import hookimpl
+from core.web.layout import MenuItem
+
+
+@hookimpl
+def register_permissions():
+    return [
+        Permission("core.site.admin", _l("Manage the site: members, plugins, settings"),
+                   roles=("site_admin",), level="admin"),
+        Permission("core.member.view", _l("See the site's members"),
+                   roles=("site_admin", "leader", "supervisor"), level="read"),
+        Permission("core.audit.view", _l("Read the audit log"),
+                   roles=("leader", "supervisor"), level="read"),
+        Permission("core.obligation.view", _l("See the site's obligations"),
+                   roles=("site_admin", "leader", "staff", "supervisor"), level="read"),
+        Permission("core.api.token", _l("Create API tokens"),
+                   roles=("site_admin", "leader", "staff"), level="write"),
+    ]
+
+
+class CoreSettings(Schema):
+    """Kernel settings per site."""
+
+    #: SECURITY A6 / MLPS 8.1.4.1 d): leaders sign in with a second factor
+    mfa_for_leaders = fields.Boolean(
+        load_default=True,
+        metadata={"label": _l("Leaders must use a second factor"),
+                  "citation": "SECURITY.md A6; GB/T 22239-2019 8.1.4.1 d)"})
+    #: SECURITY §2.8: security logs are kept at least 180 days whatever is set
+    audit_retention_days = fields.Integer(
+        load_default=180, validate=validate.Range(min=180, max=36500),
+        metadata={"label": _l("Keep security events (days)"),
+                  "citation": "SECURITY.md §2.3; 网络安全法 第二十一条(三)"})
+
+
+@hookimpl
+def register_settings():
+    return CoreSettings
+
+
+@hookimpl
+def menu_items(site, user):
+    return [
+        MenuItem(_l("Dashboard"), "home.dashboard", order=0),
+        MenuItem(_l("Inbox"), "inbox.index", order=900),
+        MenuItem(_l("Members"), "admin.members", permission="core.member.view", order=10,
+                 group="admin"),
+        MenuItem(_l("Plugins"), "admin.plugins", permission="core.site.admin", order=20,
+                 group="admin"),
+        MenuItem(_l("Settings"), "admin.settings", permission="core.site.admin", order=30,
+                 group="admin"),
+        MenuItem(_l("Audit log"), "audit.events", permission="core.audit.view", order=40,
+                 group="admin"),
+    ]

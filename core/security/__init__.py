@@ -1,0 +1,1 @@
+"""Security kernel: password hashing and policy, TOTP, opaque tokens (no Flask, no database)."""

@@ -1,0 +1,57 @@
+"""What every template sees: the user, the site, the menu, languages, formatting."""
+
+from __future__ import annotations
+
+from flask import Flask, g, url_for
+from flask_babel import format_date, format_datetime, format_decimal
+
+from core import bundles
+from core.i18n import LOCALE_NAMES, LOCALES, current_locale
+from core.kernel import bus
+from core.plugins import flatten
+
+
+def menu(group: str = "main"):
+    """The menu entries the current user may see in the current site, in order."""
+    site, user, access = g.get("site"), g.get("user"), g.get("access")
+    if site is None or user is None:
+        return []
+    cache = g.setdefault("_menu", {})
+    if group not in cache:
+        hooks = bus().for_enabled(bundles.enabled_plugins(site) if not g.enabled_plugins
+                                  else g.enabled_plugins)
+        items = flatten(hooks.menu_items(site=site, user=user))
+        cache[group] = sorted(
+            (i for i in items if i.group == group
+             and (i.permission is None or (access is not None and access.can(i.permission)))),
+            key=lambda i: (i.order, str(i.title)))
+    return cache[group]
+
+
+def switchable_sites():
+    """Sites the signed-in user may switch to."""
+    from core import identity
+
+    user = g.get("user")
+    return identity.accessible_sites(user) if user is not None else []
+
+
+def unread_count() -> int:
+    """Unread notifications of the signed-in user in the current site."""
+    from core.models import Notification
+
+    user, site = g.get("user"), g.get("site")
+    if user is None or site is None:
+        return 0
+    return (Notification.select().where(Notification.user == user, Notification.site == site,
+                                        Notification.read_at.is_null()).count())
+
+
+def install(app: Flask) -> None:
+    app.jinja_env.globals.update(menu=menu, switchable_sites=switchable_sites,
+                                 unread_count=unread_count, LOCALES=LOCALES,
+                                 LOCALE_NAMES=LOCALE_NAMES,
+                                 current_locale=current_locale)
+    app.jinja_env.filters.update(date=format_date, datetime=format_datetime,
+                                 number=format_decimal)
+    app.jinja_env.globals["url_for"] = url_for
