@@ -53,15 +53,19 @@ def install(app: Flask, hub: HookBus) -> None:
         return send_from_directory(ROOT / "themes" / "default" / "static", filename,
                                    max_age=3600)
 
-    from core.web import account, auth, home, inbox
+    from core.web import account, admin, audit_views, auth, home, inbox
 
-    for bp in (auth.bp, home.bp, account.bp, inbox.bp):
+    for bp in (auth.bp, home.bp, account.bp, inbox.bp, admin.bp, audit_views.bp):
         app.register_blueprint(bp)
     for impl in hub.pm.hook.register_blueprints.get_hookimpls():
         for bp in impl.function(**_args(impl, app=app)) or ():
             if impl.plugin_name != "core":
                 bp.before_request(_gate(impl.plugin_name))
             app.register_blueprint(bp)
+
+    from core.api import install_api
+
+    install_api(app, hub)
 
 
 def _args(impl, **available):
