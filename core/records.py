@@ -105,8 +105,10 @@ def update(obj: pw.Model, *, expected_version: int | None = None, action: str | 
         query = model.update(fields).where(model._meta.primary_key == obj.get_id())
         if "version" in model._meta.fields:
             expected = obj.version if expected_version is None else expected_version
-            query = model.update({**fields, model.version: model.version + 1,
-                                  model.updated_at: utcnow()}).where(
+            stamped = {**fields, model.version: model.version + 1}
+            if "updated_at" in model._meta.fields:
+                stamped[model.updated_at] = utcnow()
+            query = model.update(stamped).where(
                 model._meta.primary_key == obj.get_id(), model.version == expected)
             if query.execute() != 1:
                 raise Conflict(obj, expected)

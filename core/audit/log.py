@@ -38,12 +38,19 @@ def configure(*, alg: str = "sha256", pi_key: bytes = b"", pi_fields=()) -> None
 
 
 def deployment_id() -> str:
-    """This deployment's id, created once; it seeds every chain's genesis."""
+    """This deployment's id, created once; it seeds every chain's genesis.
+
+    Cached on the database object: it never changes once written.
+    """
+    cached = getattr(db.obj, "_grassroots_deployment_id", None)
+    if cached is not None:
+        return cached
     row = Fact.get_or_none(Fact.key == "deployment_id")
     if row is None:
         value = uuid.uuid4().hex
         Fact.insert(key="deployment_id", value=value).on_conflict_ignore().execute()
         row = Fact.get(Fact.key == "deployment_id")
+    db.obj._grassroots_deployment_id = row.value
     return row.value
 
 
