@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = {
     "DATABASE_URL": None,
     "PLUGINS": None,
+    "TRACE_HOOKS": False,
     "THEME": "default",
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,
@@ -86,7 +87,8 @@ def create_app(config: dict | None = None, extra_plugins=()) -> Flask:
         app.config["SECRET_KEY"] = secret.decode() if secret else None
 
     init_database(app.config["DATABASE_URL"])
-    pm = build_plugin_manager(app.config["PLUGINS"], extra=extra_plugins)
+    pm = build_plugin_manager(app.config["PLUGINS"], extra=extra_plugins,
+                              trace=bool(app.config["TRACE_HOOKS"]))
     hub = HookBus(pm)
     permissions = {p.name: p for p in flatten(pm.hook.register_permissions())}
     schemas = {}

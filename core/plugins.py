@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import logging
 import threading
 from collections.abc import Iterable
 
@@ -20,6 +21,8 @@ from core import hookspecs
 hookimpl = pluggy.HookimplMarker("grassroots")
 
 ENTRY_POINT_GROUP = "grassroots.plugins"
+
+trace_log = logging.getLogger("grassroots.hooks")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,38 +47,47 @@ def installed_plugins() -> dict[str, object]:
 
 
 def build_plugin_manager(enabled: Iterable[str] | None = None,
-                         extra: Iterable[tuple[str, object]] = ()) -> pluggy.PluginManager:
+                         extra: Iterable[tuple[str, object]] = (),
+                         trace: bool = False) -> pluggy.PluginManager:
     """Build and validate a plugin manager.
 
     :param enabled: the installed plugins this deployment loads; None loads all.
         The others are blocked, as pytest's ``-p no:NAME`` does.
     :param extra: ``(name, module)`` pairs registered directly (the kernel's own
         hooks, test plugins).
+    :param trace: log every hook call (config ``TRACE_HOOKS``, set by
+        ``GRASSROOTS_TRACE_HOOKS=1``; STYLE rule 25).
     :raises PluginError: for an unknown hook, a plugin without ``plugin_info``
         or one whose name differs from its entry point.
     """
     from core import builtin
 
+    extra = list(extra)
     pm = pluggy.PluginManager("grassroots")
     pm.add_hookspecs(hookspecs)
+    if trace:
+        pm.add_hookcall_monitoring(_trace_before, _trace_after)
     if enabled is not None:
         wanted = set(enabled)
-        unknown = wanted - set(installed_plugins())
+        unknown = wanted - set(installed_plugins()) - {name for name, _module in extra}
         if unknown:
             raise PluginError(f"not installed: {', '.join(sorted(unknown))}")
         for name in set(installed_plugins()) - wanted:
             pm.set_blocked(name)
-    pm.register(builtin, "core")
-    for name, module in extra:
-        pm.register(module, name)
-    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     try:
+        # register() validates the arguments of known hooks, check_pending()
+        # the names of unknown ones: both fail start-up naming the plugin
+        pm.register(builtin, "core")
+        for name, module in extra:
+            pm.register(module, name)
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"plugin {exc.plugin!r}: {exc}") from None
     infos = plugin_infos(pm)
-    for name, _plugin in pm.list_name_plugin():
-        if name != "core" and name not in infos:
+    for name, plugin in pm.list_name_plugin():
+        # a blocked plugin is listed with ``None``: it was never loaded
+        if name != "core" and plugin is not None and name not in infos:
             raise PluginError(f"plugin {name!r} does not implement plugin_info")
     for name, info in infos.items():
         missing = set(info.requires) - set(infos)
@@ -83,6 +95,19 @@ def build_plugin_manager(enabled: Iterable[str] | None = None,
             raise PluginError(f"plugin {name!r} requires {', '.join(sorted(missing))}, "
                               "which is not loaded")
     return pm
+
+
+def _trace_before(hook_name, impls, kwargs) -> None:
+    trace_log.info("hook %s(%s) -> %s", hook_name,
+                   ", ".join(f"{k}={v!r}" for k, v in kwargs.items()),
+                   ", ".join(impl.plugin_name for impl in impls) or "no implementation")
+
+
+def _trace_after(outcome, hook_name, impls, kwargs) -> None:
+    if outcome.exception is not None:
+        trace_log.info("hook %s raised %r", hook_name, outcome.exception)
+    else:
+        trace_log.info("hook %s returned %r", hook_name, outcome.get_result())
 
 
 def plugin_infos(pm: pluggy.PluginManager) -> dict[str, PluginInfo]:
@@ -136,6 +161,15 @@ class HookBus:
         self.infos = plugin_infos(pm)
         self._cache: dict[frozenset[str], SiteHooks] = {}
         self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Re-read the plugins' infos and drop the cached site callers.
+
+        For a plugin registered or unregistered after start-up (a test plugin).
+        """
+        with self._lock:
+            self.infos = plugin_infos(self.pm)
+            self._cache.clear()
 
     @property
     def names(self) -> list[str]:

@@ -8,16 +8,25 @@ copy of a database built once per session by the real migrations.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import itertools
 import os
 import re
 import shutil
 
+import peewee as pw
 import pytest
 from flask.testing import FlaskClient
 
 from core import identity
 from core.context import Actor, acting_as
+from core.isolation import (  # noqa: F401 - the isolation harness, re-exported for plugins
+    Route,
+    assert_reference_refused,
+    assert_site_isolated,
+    signed_in,
+)
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - the test users' password
 _counter = itertools.count(1)
@@ -40,13 +49,82 @@ def _postgres_url() -> str | None:
     return os.environ.get("GRASSROOTS_TEST_PG")
 
 
+def pytest_configure(config):
+    # declared here as well as in setup.cfg, so that a plugin's tests run with
+    # ``pytest -p core.testing`` outside this repository know the marker
+    config.addinivalue_line("markers", "plugins(*names): the plugins loaded in the test app")
+
+
+def extra_plugins() -> list[tuple[str, object]]:
+    """Plugins named by ``GRASSROOTS_EXTRA_PLUGINS=name=module[,name=module]``.
+
+    Loaded into every test app besides the installed ones, so that a plugin
+    can be tested before it has an entry point (the generator's own test does).
+    """
+    spec = os.environ.get("GRASSROOTS_EXTRA_PLUGINS", "")
+    pairs = [item.split("=", 1) for item in spec.split(",") if item.strip()]
+    return [(name.strip(), importlib.import_module(module.strip())) for name, module in pairs]
+
+
+@contextlib.contextmanager
+def register_test_plugin(app, plugin, name: str):
+    """Register ``plugin`` as ``name`` on a running app for a block (STYLE rule 21).
+
+    The bus's plugin infos and per-site callers are refreshed on the way in
+    and out. For site hooks only: installed hooks (permissions, blueprints)
+    run at start-up, so give those plugins to ``create_app(extra_plugins=...)``.
+    ``plugin`` must implement ``plugin_info`` naming itself ``name``.
+    """
+    from core.plugins import PluginError
+
+    hub = app.extensions["grassroots"].bus
+    hub.pm.register(plugin, name=name)
+    try:
+        hub.pm.check_pending()
+        hub.refresh()
+        if name not in hub.infos:
+            raise PluginError(f"test plugin {name!r} does not implement plugin_info")
+        yield plugin
+    finally:
+        hub.pm.unregister(name=name)
+        hub.refresh()
+
+
+def owned_models(hub) -> dict[str, list[type[pw.Model]]]:
+    """Every model by owner: ``core`` (the kernel) and each plugin's ``register_models``."""
+    from core import models
+    from core.audit import models as audit_models
+
+    kernel = [value for module in (models, audit_models) for value in vars(module).values()
+              if isinstance(value, type) and issubclass(value, pw.Model)
+              and value.__module__ == module.__name__]
+    owned = {"core": kernel}
+    for impl in hub.pm.hook.register_models.get_hookimpls():
+        if impl.plugin_name != "core":
+            owned[impl.plugin_name] = list(impl.function() or ())
+    return owned
+
+
+def schema_drift(hub):
+    """Differences between the migrated database and the models (empty when in step).
+
+    Tests build their database by running the migrations (STYLE rule 12), so
+    a model changed without a migration shows up here.
+    """
+    from playhouse.schema_diff import diff_models
+
+    from core.storage import db
+
+    return diff_models(db.obj, [m for ms in owned_models(hub).values() for m in ms])
+
+
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory):
     """A SQLite file migrated once per session; each test copies it."""
     from core.app import create_app
 
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
-    create_app(base_config(f"sqlite:///{path}"))
+    create_app(base_config(f"sqlite:///{path}"), extra_plugins=extra_plugins())
     return path
 
 
@@ -101,10 +179,34 @@ def app(app_config):
     """A Grassroots app on a fresh database, inside an app context."""
     from core.app import create_app
 
-    application = create_app(app_config)
+    application = create_app(app_config, extra_plugins=extra_plugins())
     application.test_client_class = IsolatedClient
     with application.app_context(), acting_as(Actor(via="test")):
         yield application
+
+
+@pytest.fixture
+def app_with_plugins(app_config):
+    """Build an app with test plugins loaded at start-up: ``app_with_plugins(("name", obj))``.
+
+    For installed hooks (permissions, settings, blueprints, API, commands,
+    migrations), which the factory calls once. Keyword arguments override the
+    configuration. The app's context stays pushed until the test ends; use it
+    instead of the ``app`` fixture, not beside it.
+    """
+    from core.app import create_app
+
+    with contextlib.ExitStack() as stack:
+
+        def build(*plugins, **config):
+            application = create_app({**app_config, **config},
+                                     extra_plugins=[*extra_plugins(), *plugins])
+            application.test_client_class = IsolatedClient
+            stack.enter_context(application.app_context())
+            stack.enter_context(acting_as(Actor(via="test")))
+            return application
+
+        yield build
 
 
 @pytest.fixture
@@ -127,14 +229,24 @@ def make_site(kind: str = "urban_community", parent=None, name: str | None = Non
 
 def make_user(site=None, roles=("staff",), *, username: str | None = None,
               platform_admin: bool = False, password: str = PASSWORD, totp_secret=None):
-    """Create a user with ``roles`` in ``site`` and a known password."""
+    """Create a user with ``roles`` in ``site`` and a known password.
+
+    Platform administrators, site administrators and leaders must use a
+    second factor (SECURITY A6), so they get a TOTP secret unless
+    ``totp_secret=False`` (a user who has not enrolled yet); :meth:`Browser.login`
+    enters their codes.
+    """
     from core.auth import hash_password
     from core.models import User
+    from core.security.totp import new_secret
 
     n = next(_counter)
     user = identity.create_user(username=username or f"user{n}", display_name=f"用户{n}",
                                 password_hash=hash_password(password),
                                 is_platform_admin=platform_admin)
+    if totp_secret is None and (platform_admin or (site is not None and
+                                                   {"site_admin", "leader"} & set(roles))):
+        totp_secret = new_secret()
     if totp_secret:
         User.update(totp_secret=totp_secret).where(User.id == user.id).execute()
         user = User.get_by_id(user.id)
@@ -155,6 +267,27 @@ def two_sites(app):
     return make_site(parent=office), make_site(parent=office)
 
 
+def totp_code(username: str) -> str:
+    """A current TOTP code for ``username`` that the replay check will still accept.
+
+    Codes of the previous, current and next 30-second step are all accepted
+    once (SECURITY A6), so up to three sign-ins of one user fit in one step.
+    """
+    import time
+
+    import pyotp
+
+    from core.models import User
+    from core.security.totp import STEP_SECONDS
+
+    user = User.get(User.username == username)
+    now = int(time.time()) // STEP_SECONDS
+    for step in (now - 1, now, now + 1):
+        if user.totp_last_step is None or step > user.totp_last_step:
+            return pyotp.TOTP(user.totp_secret).at(step * STEP_SECONDS)
+    raise AssertionError(f"{username} signed in more than three times in one TOTP step")
+
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -171,9 +304,13 @@ class Browser:
         return found.group(1)
 
     def login(self, user, password: str = PASSWORD, site=None):
+        """Sign in, entering a TOTP code when asked for one, and switch to ``site``."""
         token = self.csrf("/login")
         response = self.client.post("/login", data={
             "username": user.username, "password": password, "csrf_token": token})
+        if response.status_code == 302 and response.location.startswith("/login"):
+            response = self.client.post(response.location, data={
+                "code": totp_code(user.username), "csrf_token": self.csrf(response.location)})
         if site is not None:
             self.post("/site", {"site_id": site.id})
         return response

@@ -1,0 +1,172 @@
+"""The site-isolation harness: one site's rows are invisible to another (SECURITY Z2, Z3).
+
+Every plugin reuses it in its tests (``from core.testing import Route,
+assert_site_isolated``). Given a factory that creates a row in site A holding a
+unique marker string, and every route that touches the row, the harness signs
+in as a user of sibling site B with the same roles and asserts that each
+route answers 404 (lists, searches and exports answer, but never with the
+marker), and that the row did not change.
+
+A harness that passes because its routes are mistyped proves nothing, so it
+first checks its own premises: every route must exist in the URL map, and as
+a user of site A every GET route must answer 200 with the marker in the body.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from urllib.parse import urlsplit
+
+import peewee as pw
+from flask import Flask
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """A route touching the row under test.
+
+    ``url`` may hold ``{id}`` (the row's primary key) and ``{marker}`` (the
+    row's unique marker, e.g. as a search term).
+
+    :param listing: a list, search, count or export: it answers 200 to site B,
+        only without the marker. Any other route must answer 404.
+    :param data: the form (or, with ``as_json``, the JSON body) of a POST.
+    :param shows_marker: the page shows the row to its own site; checked as
+        site A's user so that "no marker for site B" means something.
+    """
+
+    method: str
+    url: str
+    data: dict | None = None
+    listing: bool = False
+    as_json: bool = False
+    shows_marker: bool = True
+
+    def path(self, row_id, marker: str) -> str:
+        return self.url.format(id=row_id, marker=marker)
+
+
+@dataclasses.dataclass
+class IsolationReport:
+    """What the harness tried: ``attempts`` cross-site requests, all refused."""
+
+    row: pw.Model
+    marker: str
+    attempts: int
+
+
+def _snapshot(model: type[pw.Model]) -> list[dict]:
+    return list(model.select().order_by(model._meta.primary_key).dicts())
+
+
+def send(browser, route: Route, path: str, csrf_page: str = "/"):
+    """Send one route's request through a :class:`core.testing.Browser` (CSRF token added)."""
+    if route.method == "GET":
+        return browser.get(path)
+    token = browser.csrf(csrf_page)
+    if route.as_json:
+        return browser.client.open(path, method=route.method, json=route.data or {},
+                                   headers={"X-CSRFToken": token})
+    return browser.client.open(path, method=route.method,
+                               data={**(route.data or {}), "csrf_token": token})
+
+
+def signed_in(app: Flask, user, site):
+    """A fresh :class:`core.testing.Browser` signed in as ``user`` acting in ``site``."""
+    from core.testing import Browser
+
+    browser = Browser(app.test_client())
+    response = browser.login(user, site=site)
+    assert response.status_code in (302, 303), "the harness's user could not sign in"
+    return browser
+
+
+def _assert_routed(app: Flask, route: Route, path: str) -> None:
+    adapter = app.url_map.bind("localhost")
+    try:
+        adapter.match(urlsplit(path).path, method=route.method)
+    except (NotFound, MethodNotAllowed):
+        raise AssertionError(f"{route.method} {path} matches no route: the harness "
+                             "would pass for the wrong reason") from None
+
+
+def assert_site_isolated(app: Flask, model: type[pw.Model],
+                         make_row: Callable[[object, str], pw.Model],
+                         routes: Sequence[Route], *, roles: Iterable[str] = ("staff",),
+                         plugins: Iterable[str] = (),
+                         kind: str = "urban_community") -> IsolationReport:
+    """Assert that a row of site A is invisible and untouchable from site B (SECURITY Z2).
+
+    :param model: the row's model; its table must be unchanged afterwards.
+    :param make_row: ``make_row(site, marker)`` creates the row in ``site`` with
+        ``marker`` in a field every listed page shows.
+    :param routes: every route touching the row: detail, edit form, update,
+        delete, list, search, export, print, API.
+    :param roles: the roles of both users (site B's user is as strong as A's).
+    :param plugins: plugins to enable for both sites besides their kind's bundle.
+    :returns: the report; ``attempts`` is the number of cross-site requests.
+    """
+    from core import bundles
+    from core.testing import make_site, make_user
+
+    roles = tuple(roles)
+    office = make_site("street_office")
+    site_a, site_b = make_site(kind, parent=office), make_site(kind, parent=office)
+    for site in (site_a, site_b):
+        for name in plugins:
+            bundles.enable(site, name)
+    user_a, user_b = make_user(site_a, roles), make_user(site_b, roles)
+    marker = f"ISO{uuid.uuid4().hex[:16]}"
+    row = make_row(site_a, marker)
+    row_id = row.get_id()
+
+    own = signed_in(app, user_a, site_a)
+    for route in routes:
+        path = route.path(row_id, marker)
+        _assert_routed(app, route, path)
+        if route.method == "GET":
+            response = own.get(path)
+            assert response.status_code == 200, (
+                f"GET {path} answers {response.status_code} to the row's own site")
+            if route.shows_marker:
+                assert marker in response.get_data(as_text=True), (
+                    f"GET {path} does not show the row to its own site")
+
+    before = _snapshot(model)
+    other = signed_in(app, user_b, site_b)
+    attempts = 0
+    for route in routes:
+        path = route.path(row_id, marker)
+        response = send(other, route, path)
+        attempts += 1
+        body = response.get_data(as_text=True)
+        assert marker not in body, f"{route.method} {path} shows site A's row to site B"
+        if route.listing:
+            assert response.status_code == 200, (
+                f"{route.method} {path} answers {response.status_code}, not 200")
+        else:
+            assert response.status_code == 404, (
+                f"{route.method} {path} answers {response.status_code} to site B, not 404")
+    assert _snapshot(model) == before, "a request from site B changed site A's data"
+    return IsolationReport(row=row, marker=marker, attempts=attempts)
+
+
+def assert_reference_refused(browser, route: Route, *, watch: Iterable[type[pw.Model]],
+                             csrf_page: str = "/") -> None:
+    """Assert that submitting another site's row id is refused (SECURITY Z3).
+
+    ``browser`` (see :func:`signed_in`) acts as a user of site B; ``route.data`` names a row
+    of site A in a foreign-key field. The answer must be 404 or 422 and no row
+    of the ``watch`` models may change.
+    """
+    watch = list(watch)
+    before = [_snapshot(model) for model in watch]
+    response = send(browser, route, route.url, csrf_page)
+    assert response.status_code in (404, 422), (
+        f"{route.method} {route.url} with a foreign reference answers "
+        f"{response.status_code}, not 404 or 422")
+    assert [_snapshot(model) for model in watch] == before, (
+        "a refused cross-site reference changed data")
