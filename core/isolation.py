@@ -33,7 +33,8 @@ class Route:
 
     :param listing: a list, search, count or export: it answers 200 to site B,
         only without the marker. Any other route must answer 404.
-    :param data: the form (or, with ``as_json``, the JSON body) of a POST.
+    :param data: the form of a POST, or the JSON body of an API call (a URL
+        under ``/api/``, sent with a bearer token).
     :param shows_marker: the page shows the row to its own site; checked as
         site A's user so that "no marker for site B" means something.
     """
@@ -42,7 +43,6 @@ class Route:
     url: str
     data: dict | None = None
     listing: bool = False
-    as_json: bool = False
     shows_marker: bool = True
 
     def path(self, row_id, marker: str) -> str:
@@ -62,26 +62,41 @@ def _snapshot(model: type[pw.Model]) -> list[dict]:
     return list(model.select().order_by(model._meta.primary_key).dicts())
 
 
-def send(browser, route: Route, path: str, csrf_page: str = "/"):
-    """Send one route's request through a :class:`core.testing.Browser` (CSRF token added)."""
-    if route.method == "GET":
-        return browser.get(path)
-    token = browser.csrf(csrf_page)
-    if route.as_json:
-        return browser.client.open(path, method=route.method, json=route.data or {},
-                                   headers={"X-CSRFToken": token})
-    return browser.client.open(path, method=route.method,
-                               data={**(route.data or {}), "csrf_token": token})
+@dataclasses.dataclass
+class Member:
+    """A user acting in one site: pages through a signed-in browser, the API by token."""
+
+    browser: object
+    token: str | None = None
+
+    def send(self, route: Route, path: str | None = None, csrf_page: str = "/"):
+        """Send one route's request: a bearer token under ``/api/``, a CSRF token for a form.
+
+        :param path: the URL with its placeholders filled in (default ``route.url``).
+        """
+        path = path or route.url
+        client = self.browser.client
+        if path.startswith("/api/"):
+            assert self.token, "an API route needs signed_in(..., api=True)"
+            return client.open(path, method=route.method, json=route.data,
+                               headers={"Authorization": f"Bearer {self.token}"})
+        if route.method == "GET":
+            return client.get(path)
+        return client.open(path, method=route.method,
+                           data={**(route.data or {}),
+                                 "csrf_token": self.browser.csrf(csrf_page)})
 
 
-def signed_in(app: Flask, user, site):
-    """A fresh :class:`core.testing.Browser` signed in as ``user`` acting in ``site``."""
+def signed_in(app: Flask, user, site, *, api: bool = False) -> Member:
+    """``user`` acting in ``site``: a fresh signed-in browser and, with ``api``, a token."""
+    from core.api.tokens import create_token
     from core.testing import Browser
 
     browser = Browser(app.test_client())
     response = browser.login(user, site=site)
     assert response.status_code in (302, 303), "the harness's user could not sign in"
-    return browser
+    token = create_token(user, site, "isolation harness")[1] if api else None
+    return Member(browser, token)
 
 
 def _assert_routed(app: Flask, route: Route, path: str) -> None:
@@ -123,12 +138,13 @@ def assert_site_isolated(app: Flask, model: type[pw.Model],
     row = make_row(site_a, marker)
     row_id = row.get_id()
 
-    own = signed_in(app, user_a, site_a)
+    api = any(route.url.startswith("/api/") for route in routes)
+    own = signed_in(app, user_a, site_a, api=api)
     for route in routes:
         path = route.path(row_id, marker)
         _assert_routed(app, route, path)
         if route.method == "GET":
-            response = own.get(path)
+            response = own.send(route, path)
             assert response.status_code == 200, (
                 f"GET {path} answers {response.status_code} to the row's own site")
             if route.shows_marker:
@@ -136,11 +152,11 @@ def assert_site_isolated(app: Flask, model: type[pw.Model],
                     f"GET {path} does not show the row to its own site")
 
     before = _snapshot(model)
-    other = signed_in(app, user_b, site_b)
+    other = signed_in(app, user_b, site_b, api=api)
     attempts = 0
     for route in routes:
         path = route.path(row_id, marker)
-        response = send(other, route, path)
+        response = other.send(route, path)
         attempts += 1
         body = response.get_data(as_text=True)
         assert marker not in body, f"{route.method} {path} shows site A's row to site B"
@@ -154,17 +170,17 @@ def assert_site_isolated(app: Flask, model: type[pw.Model],
     return IsolationReport(row=row, marker=marker, attempts=attempts)
 
 
-def assert_reference_refused(browser, route: Route, *, watch: Iterable[type[pw.Model]],
+def assert_reference_refused(member: Member, route: Route, *, watch: Iterable[type[pw.Model]],
                              csrf_page: str = "/") -> None:
     """Assert that submitting another site's row id is refused (SECURITY Z3).
 
-    ``browser`` (see :func:`signed_in`) acts as a user of site B; ``route.data`` names a row
+    ``member`` (see :func:`signed_in`) acts as a user of site B; ``route.data`` names a row
     of site A in a foreign-key field. The answer must be 404 or 422 and no row
     of the ``watch`` models may change.
     """
     watch = list(watch)
     before = [_snapshot(model) for model in watch]
-    response = send(browser, route, route.url, csrf_page)
+    response = member.send(route, csrf_page=csrf_page)
     assert response.status_code in (404, 422), (
         f"{route.method} {route.url} with a foreign reference answers "
         f"{response.status_code}, not 404 or 422")
