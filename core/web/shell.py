@@ -31,8 +31,9 @@ csrf = CSRFProtect()
 def install(app: Flask, hub: HookBus) -> None:
     app.session_interface = ServerSessionInterface()
     csrf.init_app(app)
-    Babel(app, locale_selector=select_locale)
+    # flask-babel reads the directories once, in Babel(app): set them first
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs(hub))
+    Babel(app, locale_selector=select_locale)
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_prefix=0)
