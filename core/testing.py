@@ -327,3 +327,57 @@ class Browser:
 @pytest.fixture
 def browser(client):
     return Browser(client)
+
+
+#: who the role matrix signs in as (SECURITY Z5): nobody, each role, a platform administrator
+MATRIX_ROLES = ("guest", "site_admin", "leader", "staff", "supervisor", "platform_admin")
+
+
+def role_matrix_mismatches(app, site, requests, roles=MATRIX_ROLES) -> list[str]:
+    """Send each request as each role in ``site``; list the answers its ``@requires`` forbids.
+
+    ``requests`` holds ``(method, path)`` or ``(method, path, form_data)``
+    (POSTs carry a valid CSRF token). The expected answer comes from the
+    view's declared permission (SECURITY Z5, Indico's basic access checks):
+    a guest is sent to the login page (401 under ``/api/``) unless the view is
+    public; a member whose roles lack the permission gets 403; a member who
+    holds it, and anyone on a public or signed-in-only view, an answer below
+    400 that is not the login page. Plugins call it with their own routes
+    after enabling the plugin for ``site``; an empty list means no mismatch.
+    """
+    from urllib.parse import urlsplit
+
+    from core.web.access import AUTHENTICATED, PUBLIC, declared_permission
+
+    adapter = app.url_map.bind("localhost")
+    found = []
+    for role in roles:
+        browser, user, access = Browser(app.test_client()), None, None
+        if role != "guest":
+            admin = role == "platform_admin"
+            user = make_user(site, roles=() if admin else (role,), platform_admin=admin)
+            assert browser.login(user, site=site).status_code == 302, f"{role} cannot sign in"
+            access = identity.access(user, site)
+        for method, path, *data in requests:
+            endpoint, _args = adapter.match(urlsplit(path).path, method=method)
+            permission = declared_permission(app.view_functions[endpoint])
+            if method == "GET":
+                response = browser.get(path)
+            else:
+                response = browser.post(path, data[0] if data else {},
+                                        page="/login" if user is None else "/account/")
+            status = response.status_code
+            to_login = status in (301, 302, 303) and (
+                urlsplit(response.location).path == "/login")
+            if permission is None:
+                ok = False
+            elif user is None and permission != PUBLIC:
+                ok = status == 401 if path.startswith("/api/") else to_login
+            elif permission in (PUBLIC, AUTHENTICATED) or access.can(permission):
+                ok = status < 400 and not to_login
+            else:
+                ok = status == 403
+            if not ok:
+                found.append(f"{role}: {method} {path} (requires {permission}) "
+                             f"answered {status}")
+    return found

@@ -1,15 +1,20 @@
-"""The signed-in user's own account: password, second factor, language."""
+"""The signed-in user's own account: password and second factor.
+
+Both changes ask for the current password again (SECURITY S7), are audited
+(L1), and end the user's other sessions while this one continues under a
+new session id (S5).
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from core import auth
 from core.i18n import _
 from core.models import User
-from core.records import audited
 from core.security import passwords, totp
-from core.storage import transaction
 from core.web.access import AUTHENTICATED, requires
 from core.web.messages import password_messages
 
@@ -35,9 +40,9 @@ def password():
     """Change the password: needs the current one (SECURITY A3, S7)."""
     errors = {}
     if request.method == "POST":
-        current = request.form.get("current_password", "")
-        new = request.form.get("new_password", "")
-        confirm = request.form.get("confirm_password", "")
+        current = request.form.get("current_password", "")[:1024]
+        new = request.form.get("new_password", "")[:1024]
+        confirm = request.form.get("confirm_password", "")[:1024]
         if not passwords.verify_password(auth.hasher(), g.user.password_hash, current):
             errors["current_password"] = [_("The current password is wrong.")]
         problems = auth.policy_violations(new, g.user)
@@ -45,12 +50,16 @@ def password():
             errors["new_password"] = password_messages(problems)
         elif new != confirm:
             errors["confirm_password"] = [_("The two new passwords differ.")]
+        elif new == current:
+            errors["new_password"] = [_("The new password must differ from the current one.")]
         if not errors:
             auth.set_password(g.user, new)
             _refresh_session(g.user)
             flash(_("Your password has been changed. Other sessions have ended."), "success")
             return redirect(url_for("account.index"))
-    return render_template("account/password.html", errors=errors), (422 if errors else 200)
+    expired = g.user.must_change_password or auth.password_too_old(g.user)
+    return render_template("account/password.html", errors=errors, expired=expired), (
+        422 if errors else 200)
 
 
 @bp.route("/mfa", methods=["GET", "POST"])
@@ -64,18 +73,14 @@ def mfa():
         session["_totp_candidate"] = secret
     if request.method == "POST":
         if not passwords.verify_password(auth.hasher(), g.user.password_hash,
-                                         request.form.get("password", "")):
+                                         request.form.get("password", "")[:1024]):
             errors["password"] = [_("The password is wrong.")]
-        step = totp.verify_code(secret, request.form.get("code", ""),
-                                now=_now(), last_used_step=None)
+        step = totp.verify_code(secret, request.form.get("code", "")[:32],
+                                now=dt.datetime.now(dt.UTC), last_used_step=None)
         if step is None:
             errors["code"] = [_("The code does not match. Enter the code the app shows now.")]
         if not errors:
-            with transaction():
-                User.update(totp_secret=secret, totp_last_step=step,
-                            session_epoch=User.session_epoch + 1).where(
-                    User.id == g.user.id).execute()
-                audited("auth.mfa_enrol", g.user, site=None)
+            auth.enable_mfa(g.user, secret, step)
             session.pop("_totp_candidate", None)
             _refresh_session(g.user)
             flash(_("The second factor is on. You will need a code at every sign-in."),
@@ -83,10 +88,5 @@ def mfa():
             return redirect(url_for("account.index"))
     uri = totp.provisioning_uri(secret, g.user.username)
     return render_template("account/mfa.html", errors=errors, secret=secret,
+                           required=auth.mfa_required(g.user) and not g.user.totp_secret,
                            qr=totp.qr_svg(uri)), (422 if errors else 200)
-
-
-def _now():
-    import datetime as dt
-
-    return dt.datetime.now(dt.UTC)
