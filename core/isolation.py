@@ -24,12 +24,17 @@ from flask import Flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 
+#: a marker is "ISO" and 16 hex digits; a search uses its first 14 characters
+SEARCH_LENGTH = 14
+
+
 @dataclasses.dataclass(frozen=True)
 class Route:
     """A route touching the row under test.
 
-    ``url`` may hold ``{id}`` (the row's primary key) and ``{marker}`` (the
-    row's unique marker, e.g. as a search term).
+    ``url`` may hold ``{id}`` (the row's primary key) and ``{search}``: a
+    search term that finds the row (the start of its marker). A search page
+    may echo its query, so the term is never the whole marker.
 
     :param listing: a list, search, count or export: it answers 200 to site B,
         only without the marker. Any other route must answer 404.
@@ -46,7 +51,7 @@ class Route:
     shows_marker: bool = True
 
     def path(self, row_id, marker: str) -> str:
-        return self.url.format(id=row_id, marker=marker)
+        return self.url.format(id=row_id, search=marker[:SEARCH_LENGTH])
 
 
 @dataclasses.dataclass

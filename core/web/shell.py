@@ -58,11 +58,13 @@ def install(app: Flask, hub: HookBus) -> None:
 
     for bp in (auth.bp, home.bp, account.bp, inbox.bp, admin.bp, audit_views.bp):
         app.register_blueprint(bp)
+    plugin_of = {}
     for impl in hub.pm.hook.register_blueprints.get_hookimpls():
         for bp in impl.function(**_args(impl, app=app)) or ():
             if impl.plugin_name != "core":
-                bp.before_request(_gate(impl.plugin_name))
+                plugin_of[bp.name] = impl.plugin_name
             app.register_blueprint(bp)
+    app.before_request(_gate(plugin_of))
 
     from core.api import install_api
 
@@ -86,10 +88,17 @@ def translation_dirs(hub: HookBus) -> list[str]:
     return dirs
 
 
-def _gate(plugin: str):
+def _gate(plugin_of: dict[str, str]):
+    """A plugin's pages answer 404 where the current site has not enabled the plugin.
+
+    Checked on the app by blueprint name, never added to the plugin's own
+    blueprint: one blueprint object serves every app built from its module
+    (test apps, workers), and Flask refuses setup on a registered blueprint.
+    """
+
     def check_enabled():
-        site = g.get("site")
-        if site is None or plugin not in g.enabled_plugins:
+        plugin = next((plugin_of[n] for n in request.blueprints if n in plugin_of), None)
+        if plugin is not None and (g.get("site") is None or plugin not in g.enabled_plugins):
             abort(404)
 
     return check_enabled
