@@ -40,6 +40,7 @@ DEFAULTS = {
     "BASE_URL": "http://localhost:5000",
     "PROXY_COUNT": 0,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     "PAGE_SIZE": 50,
     "DEMO": False,
     "AUTO_MIGRATE": True,

@@ -59,4 +59,23 @@ def menu_items(site, user):
                  group="admin"),
         MenuItem(_l("Audit log"), "audit.events", permission="core.audit.view", order=40,
                  group="admin"),
+        MenuItem(_l("API tokens"), "tokens.index", permission="core.api.token", order=950),
     ]
+
+
+@hookimpl(trylast=True)
+def can_view_record(site, user, object_type, object_id):
+    """Answer for the kernel's own record types; plugins answer for theirs.
+
+    A site's file: the site's members. A user's file: that user, or whoever may
+    see the site's members.
+    """
+    from core import identity
+
+    if object_type == "core_site":
+        return object_id == str(site.id) and identity.access(user, site) is not None
+    if object_type == "core_user":
+        rights = identity.access(user, site)
+        return object_id == str(user.id) or (rights is not None
+                                             and rights.can("core.member.view"))
+    return None

@@ -223,3 +223,25 @@ def record_written(site, event, obj):
     :param obj: the written model instance (after the write; for a delete, the
         row as it was).
     """
+
+
+@hookspec(firstresult=True)
+def can_view_record(site, user, object_type, object_id):
+    """Say whether ``user`` may see one record, e.g. before serving its attachment.
+
+    Asked by :mod:`core.attachments` on every download, after the kernel has
+    checked that the user may act in ``site`` and that the file belongs to
+    ``site``. Called only on plugins enabled for ``site``; firstresult: the
+    first answer that is not None decides. Answer only for your own object
+    types (table names starting with your plugin's name) and return None for
+    the others. Look the record up inside ``site`` (``get_in_site``) and apply
+    the same permission as its detail page. Nobody answering means no: the
+    kernel denies by default, and answers itself only for its own types
+    (``core_site``, ``core_user``).
+
+    :param site: the :class:`core.models.Site` the record must belong to.
+    :param user: the :class:`core.models.User` asking.
+    :param object_type: the record's table name, e.g. ``meetings_meeting``.
+    :param object_id: the record's primary key, as a string.
+    :returns: True to allow, False to refuse, None when not yours.
+    """

@@ -129,5 +129,7 @@ def http_error_response(code: int, status: str, exc=None):
         if g.get("api_token_refused"):
             challenge += ', error="invalid_token"'
         headers["WWW-Authenticate"] = challenge
+    # an exception may carry its own translated explanation (core.attachments)
+    message = data.get("message") or getattr(exc, "message", None)
     return error_response(code, status, errors=data.get("errors") or data.get("messages"),
-                          message=data.get("message"), headers=headers)
+                          message=message, headers=headers)
