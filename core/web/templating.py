@@ -47,6 +47,22 @@ def unread_count() -> int:
                                         Notification.read_at.is_null()).count())
 
 
+def calendar_gaps() -> list[int]:
+    """This year and next year when they lack holiday data, for site administrators only.
+
+    Deadlines counted in working days fall back to weekends in such a year
+    (core.holidays); the people who can get the notice imported are told.
+    """
+    access = g.get("access")
+    if access is None or not access.can("core.site.admin"):
+        return []
+    if "_calendar_gaps" not in g:
+        from core.holidays import missing_years
+
+        g._calendar_gaps = missing_years()
+    return g._calendar_gaps
+
+
 def install(app: Flask) -> None:
     app.jinja_env.globals.update(menu=menu, switchable_sites=switchable_sites,
                                  unread_count=unread_count, LOCALES=LOCALES,
@@ -55,3 +71,4 @@ def install(app: Flask) -> None:
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime,
                                  number=format_decimal)
     app.jinja_env.globals["url_for"] = url_for
+    app.jinja_env.globals["calendar_gaps"] = calendar_gaps

@@ -17,6 +17,20 @@ def cal() -> WorkCalendar:
     return WorkCalendar()
 
 
+@pytest.fixture
+def package_ends_2026(monkeypatch):
+    """chinese-calendar as 1.11.0 shipped it (2004-2026), whatever release is installed,
+    for the tests that need 2027 to be the first year without data."""
+    import core.workdays
+
+    years = range(2004, 2027)
+    for name in ("holidays", "workdays"):
+        table = getattr(chinese_calendar, name)
+        monkeypatch.setattr(chinese_calendar, name,
+                            {d: v for d, v in table.items() if d.year in years})
+    monkeypatch.setattr(core.workdays, "PACKAGED_YEARS", years)
+
+
 def days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
@@ -24,20 +38,23 @@ def days(first: dt.date, last: dt.date) -> list[dt.date]:
 # --- coverage ------------------------------------------------------------------
 
 
-def test_packaged_years_are_read_from_chinese_calendar_1_11_0():
-    assert chinese_calendar.__version__ == "1.11.0"
-    assert (PACKAGED_YEARS.start, PACKAGED_YEARS.stop) == (2004, 2027)
+def test_packaged_years_are_read_from_chinese_calendar():
+    """1.11.0 covers 2004-2026; a later release may only add years."""
+    assert PACKAGED_YEARS.start == 2004
+    assert PACKAGED_YEARS.stop >= 2027
 
 
 def test_covers_exactly_the_packaged_years_without_admin_data(cal):
     assert cal.covers(2004)
     assert cal.covers(2026)
+    assert cal.covers(PACKAGED_YEARS.stop - 1)
     assert not cal.covers(2003)
-    assert not cal.covers(2027)
-    assert not cal.covers(2031)
+    assert not cal.covers(PACKAGED_YEARS.stop)
+    assert not cal.covers(2100)
 
 
-def test_uncovered_years_lists_each_missing_year_in_either_order(cal):
+def test_uncovered_years_lists_each_missing_year_in_either_order(package_ends_2026):
+    cal = WorkCalendar()
     assert cal.uncovered_years(D(2025, 1, 1), D(2026, 12, 31)) == []
     assert cal.uncovered_years(D(2026, 12, 20), D(2029, 1, 5)) == [2027, 2028, 2029]
     assert cal.uncovered_years(D(2029, 1, 5), D(2026, 12, 20)) == [2027, 2028, 2029]
@@ -230,7 +247,8 @@ def test_result_of_nonzero_add_workdays_is_a_workday(cal):
 # --- uncovered years ----------------------------------------------------------------
 
 
-def test_uncovered_year_falls_back_to_weekends_and_reports_it(cal):
+def test_uncovered_year_falls_back_to_weekends_and_reports_it(package_ends_2026):
+    cal = WorkCalendar()
     national_day = D(2031, 10, 1)  # a Wednesday, a holiday in any real year
     assert cal.is_workday(national_day)
     assert not cal.is_workday(D(2031, 10, 4))  # Saturday
@@ -240,7 +258,8 @@ def test_uncovered_year_falls_back_to_weekends_and_reports_it(cal):
     assert cal.workdays_between(D(2031, 9, 26), D(2031, 10, 6)) == 6
 
 
-def test_arithmetic_running_into_an_uncovered_year_reports_only_that_year(cal):
+def test_arithmetic_running_into_an_uncovered_year_reports_only_that_year(package_ends_2026):
+    cal = WorkCalendar()
     start = D(2026, 12, 30)
     due = cal.add_workdays(start, 5)
     assert due == D(2027, 1, 6)  # weekends only in 2027: 31 Dec, 1, 4, 5, 6 Jan
@@ -257,7 +276,7 @@ ADMIN_2027 = {
 }
 
 
-def test_admin_data_for_an_uncovered_year_is_honoured():
+def test_admin_data_for_an_uncovered_year_is_honoured(package_ends_2026):
     cal = WorkCalendar(ADMIN_2027)
     assert cal.covers(2027)
     assert cal.uncovered_years(D(2026, 1, 1), D(2027, 12, 31)) == []
@@ -268,13 +287,13 @@ def test_admin_data_for_an_uncovered_year_is_honoured():
     assert cal.add_workdays(D(2027, 10, 8), 1) == D(2027, 10, 9)
 
 
-def test_admin_data_does_not_leak_into_other_calendars():
+def test_admin_data_does_not_leak_into_other_calendars(package_ends_2026):
     WorkCalendar(ADMIN_2027)
     assert not WorkCalendar().covers(2027)
     assert WorkCalendar().is_workday(D(2027, 10, 1))
 
 
-def test_admin_entry_with_empty_sets_marks_the_year_covered():
+def test_admin_entry_with_empty_sets_marks_the_year_covered(package_ends_2026):
     cal = WorkCalendar({2030: {}})
     assert cal.covers(2030)
     assert cal.is_workday(D(2030, 10, 1))
