@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import json
 import uuid
 
 import peewee as pw
@@ -135,7 +134,8 @@ def append(action: str, *, site_id: int | None, object_type: str | None = None,
         "prev_hash": prev_hash,
     }
     digest = chain.event_hash(alg, header)
-    event = AuditEvent.create(payload=json.dumps(body, ensure_ascii=False, sort_keys=True),
+    # stored in canonical form, so verify hashes the stored text as it is (SECURITY §3.4)
+    event = AuditEvent.create(payload=chain.canonical(body).decode("utf-8"),
                               hash=digest, **header)
     if head is None:
         AuditHead.insert(chain_id=chain_id, seq=seq, hash=digest).execute()

@@ -37,3 +37,4 @@ from core.cli import security_commands  # noqa: E402,F401 - registers commands
 from core.cli import i18n_commands  # noqa: E402,F401 - registers commands
 from core.cli import plugin_commands  # noqa: E402,F401 - registers commands
 from core.cli import calendar_commands  # noqa: E402,F401 - registers commands
+from core.cli import audit_commands  # noqa: E402,F401 - registers commands

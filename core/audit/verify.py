@@ -1,0 +1,322 @@
+"""Checking the audit chains: every link, every hash and every checkpoint.
+
+SECURITY §3.4 and the §5 rows "Audit tampering detected: 7 of 7" and "Audit
+verify throughput ≥ 100,000 events/s". Each chain is walked in ``seq`` order;
+for every event the payload hash is recomputed (unless the payload was
+redacted: NULL, counted as "payload redacted" and still fine, §3.3 item 3),
+then the event hash and the link to the event before. The first bad event
+ends the walk and is reported with its kind:
+
+``edited``
+    the payload or the event does not match its hash, or an event was
+    replaced with a self-consistent one (its successor names another hash);
+``deleted``
+    a gap in ``seq``, or an event follows one that is gone;
+``inserted``
+    an event the chain did not hold (duplicate seq, or its successor names
+    the event before it);
+``reordered``
+    an event follows one that now sits later in the chain;
+``truncated``
+    a checkpoint (or the head table) names a seq the chain no longer reaches;
+``rewritten``
+    the chain holds another event at a checkpointed seq (recomputed history);
+``checkpoint-forged``
+    a checkpoint naming the chain does not verify under the key.
+
+A checkpoint older than a verified restore that names a later event is
+*superseded* (:mod:`core.audit.restores`), not an error.
+
+Speed: rows are read as plain tuples in keyset batches (no model instances),
+the header's canonical form is built by :func:`header_bytes` instead of
+``json.dumps`` (a test holds the two equal), and payloads are stored in
+canonical form, so their hash is one digest of the stored text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+from json.encoder import encode_basestring
+
+from core.audit import chain, checkpoints, restores
+from core.audit.models import AuditEvent, AuditHead
+from core.models import Fact
+from core.storage import db
+
+KINDS = ("edited", "deleted", "inserted", "reordered", "truncated", "rewritten",
+         "checkpoint-forged")
+#: the columns read for each event: the hashed header, then the hash and the payload
+COLUMNS = (*chain.HEADER_FIELDS, "hash", "payload")
+_BATCH = 20_000
+_EVENT_PREFIX = b"GR-AUDIT-v1\x00"
+_PAYLOAD_PREFIX = b"GR-PAYLOAD-v1\x00"
+_HASHERS = {"sha256": hashlib.sha256, "sm3": functools.partial(hashlib.new, "sm3")}
+_HEADER_FORMAT = (
+    '{"action":%s,"actor_id":%s,"actor_site_id":%s,"alg":%s,"chain_id":%d,"ip":%s,'
+    '"object_id":%s,"object_type":%s,"payload_hash":%s,"prev_hash":%s,"request_id":%s,'
+    '"result":%s,"seq":%d,"site_id":%s,"ts_utc":%s}')
+_NULLABLE_INT = (int, type(None))
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """The first bad event of a chain: where and what kind (one of :data:`KINDS`)."""
+
+    chain_id: int
+    seq: int
+    kind: str
+    detail: str
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class ChainResult:
+    """What the walk of one chain found."""
+
+    chain_id: int
+    events: int = 0
+    redacted: int = 0
+    head_seq: int = 0
+    head_hash: str | None = None
+    checkpoints_matched: int = 0
+    checkpoints_superseded: int = 0
+    problem: Problem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def as_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["ok"] = self.ok
+        return out
+
+
+@dataclasses.dataclass
+class Report:
+    """The results of every checked chain, and bad checkpoints that name none of them."""
+
+    chains: list[ChainResult]
+    bad_checkpoints: list[checkpoints.BadCheckpoint]
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad_checkpoints and all(c.ok for c in self.chains)
+
+
+@dataclasses.dataclass(frozen=True)
+class Anchor:
+    """A hash the chain must hold at ``seq``: from a checkpoint or the head table."""
+
+    seq: int
+    hash: str
+    time: str | None
+    source: str
+    counted: bool = True
+
+
+def header_bytes(row) -> bytes:
+    """``chain.canonical(header)`` of a row in :data:`COLUMNS` order, built by hand.
+
+    About three times faster than ``json.dumps``. Strings go through
+    ``encode_basestring``, the escaper ``json.dumps(ensure_ascii=False)`` uses;
+    integers must be ``int`` (a tampered row may hold text or a float).
+
+    :raises TypeError: for a value of the wrong type.
+    """
+    (chain_id, seq, ts_utc, actor_id, actor_site_id, site_id, action, object_type,
+     object_id, result, ip, request_id, payload_hash, alg, prev_hash) = row[:15]
+    enc = encode_basestring
+    if not (type(chain_id) is type(seq) is int
+            and type(actor_id) in _NULLABLE_INT and type(actor_site_id) in _NULLABLE_INT
+            and type(site_id) in _NULLABLE_INT):
+        raise TypeError("an integer column holds another type")
+    return (_HEADER_FORMAT % (
+        enc(action), "null" if actor_id is None else str(actor_id),
+        "null" if actor_site_id is None else str(actor_site_id), enc(alg), chain_id,
+        "null" if ip is None else enc(ip), "null" if object_id is None else enc(object_id),
+        "null" if object_type is None else enc(object_type), enc(payload_hash),
+        enc(prev_hash), "null" if request_id is None else enc(request_id), enc(result), seq,
+        "null" if site_id is None else str(site_id), enc(ts_utc))).encode("utf-8")
+
+
+def _payload_matches(new, payload: str, expected: str) -> bool:
+    if new(_PAYLOAD_PREFIX + payload.encode("utf-8")).hexdigest() == expected:
+        return True
+    # stored in another JSON form (events written before payloads were stored canonical)
+    try:
+        return new(_PAYLOAD_PREFIX + chain.canonical(json.loads(payload))).hexdigest() == expected
+    except (ValueError, chain.NonCanonicalValue):
+        return False
+
+
+def _link_problem(chain_id: int, seq: int, named: str, own_ok: bool, locate) -> Problem:
+    """Why the event at ``seq`` does not follow the event before it."""
+    if seq == 1:
+        return Problem(chain_id, 1, "edited", "the first event does not start at the genesis")
+    where = locate(named)
+    if where is None:
+        if own_ok:
+            return Problem(chain_id, seq - 1, "edited",
+                           f"replaced: the event at seq {seq} follows another event")
+        return Problem(chain_id, seq, "deleted", "the event it follows is missing")
+    if where < seq - 1:
+        return Problem(chain_id, where + 1, "inserted",
+                       f"the event at seq {seq} follows seq {where}")
+    return Problem(chain_id, seq, "reordered", f"it follows the event now at seq {where}")
+
+
+def check_chain(rows, *, chain_id: int, deployment_id: str, anchors=(), key=None,
+                locate=lambda digest: None) -> ChainResult:
+    """Walk one chain's rows (tuples in :data:`COLUMNS` order, by seq).
+
+    :param anchors: :class:`Anchor` hashes the chain must hold.
+    :param key: the audit key, to recognise restore events (None: none count).
+    :param locate: ``hash -> seq or None`` over the whole chain, used only to
+        name the kind of a broken link.
+    """
+    result = ChainResult(chain_id)
+    wanted: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        wanted.setdefault(anchor.seq, []).append(anchor)
+    rolled_back: list[restores.Restore] = []
+
+    def superseded(anchor: Anchor) -> bool:
+        return anchor.time is not None and any(
+            r.seq < anchor.seq and r.time > anchor.time for r in rolled_back)
+
+    def fail(problem: Problem) -> ChainResult:
+        result.problem = problem
+        return result
+
+    expected, prev, redacted = 1, None, 0
+    try:
+        for row in rows:
+            seq = row[1]
+            if seq != expected:
+                result.events, result.redacted = expected - 1, redacted
+                if seq > expected:
+                    return fail(Problem(chain_id, expected, "deleted",
+                                        f"seq {expected} is missing; the next is {seq}"))
+                return fail(Problem(chain_id, seq, "inserted", f"seq {seq} appears twice"))
+            new = _HASHERS[row[13]]
+            if prev is None:
+                prev = chain.genesis(row[13], deployment_id, chain_id)
+            stored = row[15]
+            own_ok = new(_EVENT_PREFIX + row[14].encode("ascii")
+                         + header_bytes(row)).hexdigest() == stored
+            if row[14] != prev:
+                result.events, result.redacted = expected - 1, redacted
+                return fail(_link_problem(chain_id, seq, row[14], own_ok, locate))
+            payload = row[16]
+            if payload is None:
+                redacted += 1
+            elif not _payload_matches(new, payload, row[12]):
+                result.events, result.redacted = expected - 1, redacted
+                return fail(Problem(chain_id, seq, "edited", "the payload does not match its hash"))
+            if not own_ok:
+                result.events, result.redacted = expected - 1, redacted
+                return fail(Problem(chain_id, seq, "edited", "the event does not match its hash"))
+            if row[6] == restores.RESTORE_ACTION:
+                restore = restores.parse(payload, chain_id=chain_id, seq=seq, prev_hash=prev,
+                                         key=key)
+                if restore is not None:
+                    rolled_back.append(restore)
+            prev = stored
+            expected += 1
+            if seq in wanted:
+                for anchor in wanted.pop(seq):
+                    if anchor.hash != stored and not superseded(anchor):
+                        result.events, result.redacted = expected - 1, redacted
+                        return fail(Problem(chain_id, seq, "rewritten",
+                                            f"{anchor.source} names another event here"))
+                    if anchor.counted:
+                        matched = anchor.hash == stored
+                        result.checkpoints_matched += matched
+                        result.checkpoints_superseded += not matched
+    except (KeyError, TypeError, ValueError, AttributeError, UnicodeError) as err:
+        result.events, result.redacted = expected - 1, redacted
+        return fail(Problem(chain_id, expected, "edited", f"unreadable event: {err}"))
+    result.events, result.redacted = expected - 1, redacted
+    result.head_seq, result.head_hash = expected - 1, prev
+    for seq in sorted(wanted):
+        for anchor in wanted[seq]:
+            if not superseded(anchor):
+                return fail(Problem(chain_id, expected, "truncated",
+                                    f"{anchor.source} names seq {seq}; the chain ends at "
+                                    f"{expected - 1}"))
+            result.checkpoints_superseded += anchor.counted
+    return result
+
+
+def rows(chain_id: int):
+    """A chain's events as tuples in :data:`COLUMNS` order, read in keyset batches."""
+    columns = [getattr(AuditEvent, name) for name in COLUMNS]
+    database, last = db.obj, None
+    while True:
+        query = AuditEvent.select(*columns).where(AuditEvent.chain_id == chain_id)
+        if last is not None:
+            query = query.where(AuditEvent.seq > last)
+        batch = database.execute(query.order_by(AuditEvent.seq).limit(_BATCH)).fetchall()
+        yield from batch
+        if len(batch) < _BATCH:
+            return
+        last = batch[-1][1]
+
+
+def _locate(chain_id: int, digest: str) -> int | None:
+    row = (AuditEvent.select(AuditEvent.seq)
+           .where(AuditEvent.chain_id == chain_id, AuditEvent.hash == digest)
+           .order_by(AuditEvent.seq).first())
+    return row.seq if row else None
+
+
+def chain_ids(good=()) -> list[int]:
+    """Every chain the database or a checkpoint knows of."""
+    found = {c for (c,) in AuditHead.select(AuditHead.chain_id).tuples()}
+    found |= {c for (c,) in AuditEvent.select(AuditEvent.chain_id).distinct().tuples()}
+    for checkpoint in good:
+        found |= set(checkpoint.heads)
+    return sorted(found)
+
+
+def deployment_id() -> str:
+    """The id that seeds every genesis, read without creating it."""
+    row = Fact.get_or_none(Fact.key == "deployment_id")
+    return row.value if row else ""
+
+
+def verify_chains(only=None, *, checkpoint_dir, key: bytes) -> Report:
+    """Verify chains against the database's own links and the checkpoints.
+
+    :param only: chain ids to check (a site's id is its chain); None: every chain.
+        A bad checkpoint naming none of them is reported in the report itself.
+    :param checkpoint_dir: ``CHECKPOINT_DIR``.
+    :param key: the audit key (:func:`core.audit.checkpoints.read_key`).
+    """
+    good, bad = checkpoints.load(checkpoint_dir, key)
+    ids = chain_ids(good) if only is None else sorted(set(only))
+    heads = {h.chain_id: h for h in checkpoints.current_heads()}
+    deployment = deployment_id()
+    results = []
+    for chain_id in ids:
+        anchors = [Anchor(cp.heads[chain_id].seq, cp.heads[chain_id].hash, cp.time, cp.source)
+                   for cp in good if chain_id in cp.heads]
+        if chain_id in heads:
+            head = heads[chain_id]
+            anchors.append(Anchor(head.seq, head.hash, None, "the head table", counted=False))
+        result = check_chain(rows(chain_id), chain_id=chain_id, deployment_id=deployment,
+                             anchors=anchors, key=key,
+                             locate=functools.partial(_locate, chain_id))
+        forged = [b for b in bad if chain_id in b.heads]
+        if result.ok and forged:
+            result.problem = Problem(chain_id, forged[0].heads[chain_id].seq,
+                                     "checkpoint-forged",
+                                     f"{forged[0].source}: {forged[0].reason}")
+        results.append(result)
+    return Report(results, [b for b in bad if not b.heads.keys() & set(ids)])
