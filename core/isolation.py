@@ -23,6 +23,7 @@ import peewee as pw
 from flask import Flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from core.context import Actor, acting_as
 
 #: a marker is "ISO" and 16 hex digits; a search uses its first 14 characters
 SEARCH_LENGTH = 14
@@ -39,7 +40,7 @@ class Route:
     :param listing: a list, search, count or export: it answers 200 to site B,
         only without the marker. Any other route must answer 404.
     :param data: the form of a POST, or the JSON body of an API call (a URL
-        under ``/api/``, sent with a bearer token).
+        under ``/api/``, sent with a bearer token); may hold ``"{id}"``.
     :param shows_marker: the page shows the row to its own site; checked as
         site A's user so that "no marker for site B" means something.
     """
@@ -50,8 +51,24 @@ class Route:
     listing: bool = False
     shows_marker: bool = True
 
-    def path(self, row_id, marker: str) -> str:
-        return self.url.format(id=row_id, search=marker[:SEARCH_LENGTH])
+    def filled(self, row_id, marker: str) -> Route:
+        """This route for one row: placeholders in the URL and the data filled in.
+
+        A data value that is exactly ``"{id}"`` becomes the id itself (a
+        number in JSON); other strings are formatted like the URL.
+        """
+        def fill(value):
+            if value == "{id}":
+                return row_id
+            if isinstance(value, str):
+                return value.format(id=row_id, search=marker[:SEARCH_LENGTH])
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [fill(v) for v in value]
+            return value
+
+        return dataclasses.replace(self, url=fill(self.url), data=fill(self.data))
 
 
 @dataclasses.dataclass
@@ -74,13 +91,9 @@ class Member:
     browser: object
     token: str | None = None
 
-    def send(self, route: Route, path: str | None = None, csrf_page: str = "/"):
-        """Send one route's request: a bearer token under ``/api/``, a CSRF token for a form.
-
-        :param path: the URL with its placeholders filled in (default ``route.url``).
-        """
-        path = path or route.url
-        client = self.browser.client
+    def send(self, route: Route, csrf_page: str = "/"):
+        """Send one route's request: a bearer token under ``/api/``, a CSRF token for a form."""
+        path, client = route.url, self.browser.client
         if path.startswith("/api/"):
             assert self.token, "an API route needs signed_in(..., api=True)"
             return client.open(path, method=route.method, json=route.data,
@@ -104,12 +117,12 @@ def signed_in(app: Flask, user, site, *, api: bool = False) -> Member:
     return Member(browser, token)
 
 
-def _assert_routed(app: Flask, route: Route, path: str) -> None:
+def _assert_routed(app: Flask, route: Route) -> None:
     adapter = app.url_map.bind("localhost")
     try:
-        adapter.match(urlsplit(path).path, method=route.method)
+        adapter.match(urlsplit(route.url).path, method=route.method)
     except (NotFound, MethodNotAllowed):
-        raise AssertionError(f"{route.method} {path} matches no route: the harness "
+        raise AssertionError(f"{route.method} {route.url} matches no route: the harness "
                              "would pass for the wrong reason") from None
 
 
@@ -122,7 +135,8 @@ def assert_site_isolated(app: Flask, model: type[pw.Model],
 
     :param model: the row's model; its table must be unchanged afterwards.
     :param make_row: ``make_row(site, marker)`` creates the row in ``site`` with
-        ``marker`` in a field every listed page shows.
+        ``marker`` in a field every listed page shows. It runs as site A's
+        user (:func:`core.context.current_actor`), who owns what it creates.
     :param routes: every route touching the row: detail, edit form, update,
         delete, list, search, export, print, API.
     :param roles: the roles of both users (site B's user is as strong as A's).
@@ -140,37 +154,38 @@ def assert_site_isolated(app: Flask, model: type[pw.Model],
             bundles.enable(site, name)
     user_a, user_b = make_user(site_a, roles), make_user(site_b, roles)
     marker = f"ISO{uuid.uuid4().hex[:16]}"
-    row = make_row(site_a, marker)
+    with acting_as(Actor(user_id=user_a.id, site_id=site_a.id, via="test")):
+        row = make_row(site_a, marker)
     row_id = row.get_id()
 
     api = any(route.url.startswith("/api/") for route in routes)
     own = signed_in(app, user_a, site_a, api=api)
+    routes = [route.filled(row_id, marker) for route in routes]
     for route in routes:
-        path = route.path(row_id, marker)
-        _assert_routed(app, route, path)
+        _assert_routed(app, route)
         if route.method == "GET":
-            response = own.send(route, path)
+            response = own.send(route)
             assert response.status_code == 200, (
-                f"GET {path} answers {response.status_code} to the row's own site")
+                f"GET {route.url} answers {response.status_code} to the row's own site")
             if route.shows_marker:
                 assert marker in response.get_data(as_text=True), (
-                    f"GET {path} does not show the row to its own site")
+                    f"GET {route.url} does not show the row to its own site")
 
     before = _snapshot(model)
     other = signed_in(app, user_b, site_b, api=api)
     attempts = 0
     for route in routes:
-        path = route.path(row_id, marker)
-        response = other.send(route, path)
+        response = other.send(route)
         attempts += 1
-        body = response.get_data(as_text=True)
-        assert marker not in body, f"{route.method} {path} shows site A's row to site B"
+        where = f"{route.method} {route.url}"
+        assert marker not in response.get_data(as_text=True), (
+            f"{where} shows site A's row to site B")
         if route.listing:
             assert response.status_code == 200, (
-                f"{route.method} {path} answers {response.status_code}, not 200")
+                f"{where} answers {response.status_code}, not 200")
         else:
             assert response.status_code == 404, (
-                f"{route.method} {path} answers {response.status_code} to site B, not 404")
+                f"{where} answers {response.status_code} to site B, not 404")
     assert _snapshot(model) == before, "a request from site B changed site A's data"
     return IsolationReport(row=row, marker=marker, attempts=attempts)
 
@@ -185,7 +200,7 @@ def assert_reference_refused(member: Member, route: Route, *, watch: Iterable[ty
     """
     watch = list(watch)
     before = [_snapshot(model) for model in watch]
-    response = member.send(route, csrf_page=csrf_page)
+    response = member.send(route, csrf_page)
     assert response.status_code in (404, 422), (
         f"{route.method} {route.url} with a foreign reference answers "
         f"{response.status_code}, not 404 or 422")
