@@ -63,6 +63,13 @@ def test_E1_administration_pages_show_the_payload_as_text(person, live, planted)
                         (f"/admin/members/{user.id}/remove", "member-remove-confirmation"),
                         ("/admin/plugins/e2e_base/disable", "plugin-disable-confirmation"),
                         ("/admin/settings/", "settings"),
-                        ("/admin/plugins/", "plugins")):
+                        ("/admin/plugins/", "plugins"),
+                        ("/audit/", "audit-log"),
+                        ("/audit/print", "audit-print")):
         admin.visit(path, label)
         assert shows_payload(admin), label
+    # creating a site or a user is a platform event (chain 0); its record holds the name
+    for action, obj in (("core.site.create", site), ("core.user.create", user)):
+        admin.visit(f"/audit/?site=0&action={action}", f"audit-{action}")
+        admin.click(f"table.audit-events tbody tr:has-text('#{obj.id}') a", f"{action}-event")
+        assert shows_payload(admin, "main table"), action
