@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from core import demo
@@ -46,13 +47,11 @@ def demo_group(ctx, host, port, serve):
     url = f"http://{host}:{port}"
     _print_logins(built, url)
     if serve:
-        from werkzeug.serving import run_simple
+        from core.cli.security_commands import serve_demo
 
-        from core.app import create_app
-
-        # plain HTTP on loopback: a Secure (__Host-) cookie would never come back
-        app = create_app({"SESSION_COOKIE_SECURE": False, "DEMO": True, "BASE_URL": url})
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        app = current_app._get_current_object()
+        app.config["BASE_URL"] = url  # links in messages point at this server
+        serve_demo(app, host, port)
 
 
 @demo_group.command("codes")
