@@ -120,7 +120,7 @@ def assert_found(app, runner, tmp_path, site, seq: int, kind: str):
     assert f"chain {site.id}: FAIL seq {seq} {kind}" in alone
 
 
-def test_L1_clean_chain_exits_0_with_one_ok_line_per_chain(app, runner, chained, tmp_path):
+def test_L4_clean_chain_exits_0_with_one_ok_line_per_chain(app, runner, chained, tmp_path):
     code, out = run_verify(runner, "--all")
     assert code == 0, out
     lines = out.strip().splitlines()
@@ -136,21 +136,21 @@ def test_L1_clean_chain_exits_0_with_one_ok_line_per_chain(app, runner, chained,
     assert f"chain {chained.id}: OK {EVENTS} events, 1 checkpoints matched" in alone
 
 
-def test_L1_edited_payload(app, runner, chained, tmp_path):
+def test_L4_edited_payload(app, runner, chained, tmp_path):
     drop_guards()
     AuditEvent.update(payload='{"after":{"n":999},"before":{"n":4}}').where(
         AuditEvent.chain_id == chained.id, AuditEvent.seq == 5).execute()
     assert_found(app, runner, tmp_path, chained, 5, "edited")
 
 
-def test_L1_edited_header(app, runner, chained, tmp_path):
+def test_L4_edited_header(app, runner, chained, tmp_path):
     drop_guards()
     AuditEvent.update(action="test.thing.delete").where(
         AuditEvent.chain_id == chained.id, AuditEvent.seq == 7).execute()
     assert_found(app, runner, tmp_path, chained, 7, "edited")
 
 
-def test_L1_edited_and_rehashed_event_is_named_by_its_successor(app, runner, chained,
+def test_L4_edited_and_rehashed_event_is_named_by_its_successor(app, runner, chained,
                                                                  tmp_path):
     drop_guards()
     event = AuditEvent.get(AuditEvent.chain_id == chained.id, AuditEvent.seq == 6)
@@ -162,13 +162,13 @@ def test_L1_edited_and_rehashed_event_is_named_by_its_successor(app, runner, cha
     assert_found(app, runner, tmp_path, chained, 6, "edited")
 
 
-def test_L1_deleted(app, runner, chained, tmp_path):
+def test_L4_deleted(app, runner, chained, tmp_path):
     drop_guards()
     AuditEvent.delete().where(AuditEvent.chain_id == chained.id, AuditEvent.seq == 5).execute()
     assert_found(app, runner, tmp_path, chained, 5, "deleted")
 
 
-def test_L1_deleted_and_renumbered(app, runner, chained, tmp_path):
+def test_L4_deleted_and_renumbered(app, runner, chained, tmp_path):
     drop_guards()
     AuditEvent.delete().where(AuditEvent.chain_id == chained.id, AuditEvent.seq == 5).execute()
     shift(chained, 5, -1)
@@ -176,7 +176,7 @@ def test_L1_deleted_and_renumbered(app, runner, chained, tmp_path):
     assert_found(app, runner, tmp_path, chained, 5, "deleted")
 
 
-def test_L1_inserted(app, runner, chained, tmp_path):
+def test_L4_inserted(app, runner, chained, tmp_path):
     drop_guards()
     before = AuditEvent.get(AuditEvent.chain_id == chained.id, AuditEvent.seq == 5)
     shift(chained, 5, 1)
@@ -189,7 +189,7 @@ def test_L1_inserted(app, runner, chained, tmp_path):
     assert_found(app, runner, tmp_path, chained, 6, "inserted")
 
 
-def test_L1_reordered(app, runner, chained, tmp_path):
+def test_L4_reordered(app, runner, chained, tmp_path):
     drop_guards()
     mine = AuditEvent.chain_id == chained.id
     AuditEvent.update(seq=-5).where(mine, AuditEvent.seq == 5).execute()
@@ -198,14 +198,14 @@ def test_L1_reordered(app, runner, chained, tmp_path):
     assert_found(app, runner, tmp_path, chained, 5, "reordered")
 
 
-def test_L2_truncated_tail_is_caught_by_the_checkpoint(app, runner, chained, tmp_path):
+def test_L4_truncated_tail_is_caught_by_the_checkpoint(app, runner, chained, tmp_path):
     drop_guards()
     AuditEvent.delete().where(AuditEvent.chain_id == chained.id, AuditEvent.seq > 9).execute()
     set_head(chained, 9)
     assert_found(app, runner, tmp_path, chained, 10, "truncated")
 
 
-def test_L2_truncated_tail_without_head_update_is_caught_by_the_head_table(app, runner,
+def test_L4_truncated_tail_without_head_update_is_caught_by_the_head_table(app, runner,
                                                                            chained, tmp_path):
     drop_guards()
     AuditEvent.delete().where(AuditEvent.chain_id == chained.id, AuditEvent.seq > 9).execute()
@@ -216,7 +216,7 @@ def test_L2_truncated_tail_without_head_update_is_caught_by_the_head_table(app, 
     assert code == 1 and (problem["seq"], problem["kind"]) == (10, "truncated")
 
 
-def test_L2_rewritten_chain_is_caught_by_the_checkpoint(app, runner, chained, tmp_path):
+def test_L4_rewritten_chain_is_caught_by_the_checkpoint(app, runner, chained, tmp_path):
     drop_guards()
     AuditEvent.update(payload='{"after":{"n":999},"before":{"n":2}}').where(
         AuditEvent.chain_id == chained.id, AuditEvent.seq == 3).execute()
@@ -224,7 +224,7 @@ def test_L2_rewritten_chain_is_caught_by_the_checkpoint(app, runner, chained, tm
     assert_found(app, runner, tmp_path, chained, EVENTS, "rewritten")
 
 
-def test_L3_forged_checkpoint(app, runner, chained, tmp_path):
+def test_L4_forged_checkpoint(app, runner, chained, tmp_path):
     drop_guards()
     AuditEvent.delete().where(AuditEvent.chain_id == chained.id, AuditEvent.seq > 9).execute()
     set_head(chained, 9)
@@ -238,7 +238,7 @@ def test_L3_forged_checkpoint(app, runner, chained, tmp_path):
     assert_found(app, runner, tmp_path, chained, 9, "checkpoint-forged")
 
 
-def test_L3_unreadable_checkpoint_line_fails_the_run(app, runner, chained):
+def test_L4_unreadable_checkpoint_line_fails_the_run(app, runner, chained):
     day_file = next(Path(app.config["CHECKPOINT_DIR"]).glob("*.json"))
     with open(day_file, "a") as handle:
         handle.write("not json\n")
@@ -247,7 +247,7 @@ def test_L3_unreadable_checkpoint_line_fails_the_run(app, runner, chained):
     assert f"FAIL checkpoint {day_file.name}:2: checkpoint-forged" in out
 
 
-def test_L1_redacted_payload_still_verifies(app, runner, chained):
+def test_L4_redacted_payload_still_verifies(app, runner, chained):
     AuditEvent.update(payload=None).where(AuditEvent.chain_id == chained.id,
                                           AuditEvent.seq == 4).execute()
     code, out = run_verify(runner, "--site", chained.code)
