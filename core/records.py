@@ -4,7 +4,9 @@ Each function runs in one write transaction: the domain write, the audit
 event and the ``record_written`` hook commit together or not at all
 (SECURITY Z7). Updates and deletes check the row's ``version`` so that two
 people editing one record never silently overwrite each other: the loser gets
-:class:`Conflict` and keeps their input (SECURITY: lost updates).
+:class:`Conflict` and keeps their input (SECURITY: lost updates). On
+PostgreSQL a write that loses a race for its audit chain is tried again
+(``@transaction()``), so callers never see a serialization error.
 """
 
 from __future__ import annotations
@@ -75,14 +77,18 @@ def audited(action: str, obj: pw.Model | None = None, *, site=None, before=None,
 
 def create(model: type[pw.Model], *, action: str | None = None, payload=None, **values):
     """Insert a row and audit it. ``created_by`` is the current actor when the model has it."""
-    with transaction():
+
+    @transaction()
+    def write():
         if "created_by" in model._meta.fields and "created_by" not in values:
             values["created_by"] = current_actor().user_id
         obj = model(**values)
         obj.save(force_insert=True)
         audited(action or f"{object_type(model)}.create", obj,
                 after=values_of(obj), payload=payload)
-    return obj
+        return obj
+
+    return write()
 
 
 def update(obj: pw.Model, *, expected_version: int | None = None, action: str | None = None,
@@ -94,8 +100,10 @@ def update(obj: pw.Model, *, expected_version: int | None = None, action: str | 
     """
     model = type(obj)
     changed = {k: v for k, v in changes.items() if obj.__data__.get(k) != _raw(model, k, v)}
-    with transaction():
-        before = values_of(obj, changed)
+    before = values_of(obj, changed)
+
+    @transaction()
+    def write():
         for key, value in changes.items():
             setattr(obj, key, value)
         if hasattr(obj, "check_references"):
@@ -117,6 +125,8 @@ def update(obj: pw.Model, *, expected_version: int | None = None, action: str | 
             query.execute()
         audited(action or f"{object_type(obj)}.update", obj, before=before, after=after,
                 payload=payload)
+
+    write()
     return obj
 
 
@@ -139,7 +149,9 @@ def delete(obj: pw.Model, *, expected_version: int | None = None, action: str | 
     :raises Conflict: when the stored version differs from the one the user confirmed.
     """
     model = type(obj)
-    with transaction():
+
+    @transaction()
+    def write():
         query = model.delete().where(model._meta.primary_key == obj.get_id())
         if "version" in model._meta.fields:
             expected = obj.version if expected_version is None else expected_version
@@ -150,3 +162,5 @@ def delete(obj: pw.Model, *, expected_version: int | None = None, action: str | 
             query.execute()
         audited(action or f"{object_type(obj)}.delete", obj, before=values_of(obj),
                 payload=payload)
+
+    write()

@@ -128,16 +128,113 @@ def migrated_db(tmp_path_factory):
     return path
 
 
-def _reset_postgres(url: str) -> None:
-    import peewee
+def _database_named(url: str, name: str) -> str:
+    from urllib.parse import urlparse
 
+    return urlparse(url)._replace(path=f"/{name}").geturl()
+
+
+def _postgres_server(url: str):
+    """A connection to the server's ``postgres`` database, to create and drop others."""
     from core.storage import open_database
 
-    database = open_database(url)
-    assert isinstance(database, peewee.PostgresqlDatabase)
-    with database.connection_context():
-        database.execute_sql("DROP SCHEMA public CASCADE")
-        database.execute_sql("CREATE SCHEMA public")
+    return open_database(_database_named(url, "postgres"))
+
+
+def _test_database_name(url: str) -> str:
+    """The per-test database: the URL's name, per xdist worker when there are several."""
+    from urllib.parse import urlparse
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = urlparse(url).path.lstrip("/")
+    return f"{name}_{worker}" if worker else name
+
+
+class PostgresReset:
+    """Empties the per-session PostgreSQL test database between tests.
+
+    The database is created and migrated once; before each test the rows of
+    every table are deleted (except the migration history), the rows the
+    migrations seeded are put back, sequences restart, and tables a test
+    created are dropped. Triggers are off while it deletes (the audit table's
+    append-only trigger would refuse), so it needs a superuser, which the
+    throwaway cluster of ``.ci/postgres.sh`` has. Measured on the 2-core
+    machine under load: ~0.1 s per test, against ~0.55 s to copy a template
+    database and ~0.8 s to drop the schema and migrate again.
+    """
+
+    def __init__(self, url: str):
+        from core.storage import open_database
+
+        self.url = url
+        self.database = open_database(url)
+        self.tables: list[str] = []
+        self.seeds: dict[str, tuple[list[str], list[tuple]]] = {}
+        self.sequences: list[tuple[str, str, str]] = []
+
+    def record(self) -> None:
+        """Remember the migrated tables, their seeded rows and their sequences."""
+        database = self.database
+        self.tables = [t for t in database.get_tables() if not t.endswith("_migrations")]
+        for table in self.tables:
+            cursor = database.execute_sql(f'SELECT * FROM "{table}"')  # noqa: S608 - own names
+            rows = cursor.fetchall()
+            if rows:
+                self.seeds[table] = ([c[0] for c in cursor.description], rows)
+        self.sequences = database.execute_sql(
+            "SELECT s.relname, t.relname, a.attname FROM pg_class s"
+            " JOIN pg_depend d ON d.objid = s.oid AND d.deptype = 'a'"
+            " JOIN pg_class t ON t.oid = d.refobjid"
+            " JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
+            " WHERE s.relkind = 'S'").fetchall()
+
+    def reset(self) -> None:
+        """Back to the migrated state; ends every other connection to the database."""
+        database = self.database
+        database.execute_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        known = set(self.tables)
+        with database.atomic():
+            database.execute_sql("SET LOCAL session_replication_role = replica")
+            for table in database.get_tables():
+                if table not in known and not table.endswith("_migrations"):
+                    database.execute_sql(f'DROP TABLE "{table}" CASCADE')
+            for table in self.tables:
+                database.execute_sql(f'DELETE FROM "{table}"')  # noqa: S608 - own names
+            for table, (columns, rows) in self.seeds.items():
+                names = ", ".join(f'"{c}"' for c in columns)
+                marks = ", ".join(["%s"] * len(columns))
+                database.cursor().executemany(
+                    f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)  # noqa: S608
+            for sequence, table, column in self.sequences:
+                if table in known:
+                    largest = f'SELECT MAX("{column}") FROM "{table}"'  # noqa: S608 - own names
+                    database.execute_sql(
+                        f"SELECT setval('\"{sequence}\"', COALESCE(({largest}), 0) + 1, false)")
+
+
+@pytest.fixture(scope="session")
+def postgres_reset():
+    """On PostgreSQL: the test database, created and migrated once per session (per
+    xdist worker), and the :class:`PostgresReset` that empties it for each test."""
+    from core.app import create_app
+    from core.storage import db
+
+    url = _postgres_url()
+    name = _test_database_name(url)
+    server = _postgres_server(url)
+    with server.connection_context():
+        server.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.execute_sql(f'CREATE DATABASE "{name}"')
+    test_url = _database_named(url, name)
+    create_app(base_config(test_url), extra_plugins=extra_plugins())
+    db.obj.close()
+    reset = PostgresReset(test_url)
+    reset.database.connect()
+    reset.record()
+    yield reset
+    reset.database.close()
 
 
 @pytest.fixture
@@ -145,8 +242,9 @@ def app_config(migrated_db, tmp_path, request):
     """The configuration of the test app (a fresh database per test)."""
     pg = _postgres_url()
     if pg:
-        _reset_postgres(pg)
-        url = pg
+        reset = request.getfixturevalue("postgres_reset")
+        reset.reset()
+        url = reset.url
     else:
         db_file = tmp_path / "test.sqlite"
         shutil.copy(migrated_db, db_file)

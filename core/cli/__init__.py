@@ -38,3 +38,4 @@ from core.cli import i18n_commands  # noqa: E402,F401 - registers commands
 from core.cli import plugin_commands  # noqa: E402,F401 - registers commands
 from core.cli import calendar_commands  # noqa: E402,F401 - registers commands
 from core.cli import audit_commands  # noqa: E402,F401 - registers commands
+from core.cli import backup_commands  # noqa: E402,F401 - registers commands
