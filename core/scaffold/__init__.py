@@ -13,7 +13,9 @@ generator fills in these tokens:
 ``@tests@``       the folder of its tests
 ``@title_hans@``, ``@title_hant@`` its title in each script (translations only)
 
-``NAME`` in a skeleton path becomes the plugin name. The catalogs are then
+``NAME`` in a skeleton path becomes the plugin name. Lines marking a
+snippet for docs/plugins.md (``# -- start name --``, ``-- end name --``) are
+left out of the generated files. The catalogs are then
 extracted, translated from ``skeleton/messages.json`` and compiled with the
 same functions as ``grassroots i18n``, so a new plugin passes the catalog
 tests from the start.
@@ -34,6 +36,9 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,29}$")
 
 #: characters a title may not hold: it is pasted into Python strings, msgids and Markdown
 TITLE_FORBIDDEN = re.compile(r'["\\%{}@<>`\n]')
+
+#: a line that marks a documentation snippet (docs/plugins.md, tests/core/test_meta.py)
+SNIPPET_MARKER = re.compile(r"-- (start|end) \w+ --")
 
 #: names that would shadow the kernel or the tree (``core_*`` tables are the kernel's)
 RESERVED = frozenset({"core", "plugins", "tests", "api", "static", "admin", "auth", "account",
@@ -94,7 +99,9 @@ def _render(source_root: Path, target_root: Path, names: Names) -> list[Path]:
         target = target_root / Path(*(part.replace("NAME", names.name)
                                       for part in relative.parts))
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(names.fill(source.read_text(encoding="utf-8")), encoding="utf-8")
+        lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+        text = "".join(line for line in lines if not SNIPPET_MARKER.search(line))
+        target.write_text(names.fill(text), encoding="utf-8")
         written.append(target)
     return written
 

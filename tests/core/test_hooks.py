@@ -265,15 +265,12 @@ class Permits:
         return PluginInfo(name="permits", title="Permits", requires=("probe_base",),
                           default_for=("urban_community",))
 
-    # -- start register_permissions --
     @hookimpl
     def register_permissions(self):
         return [Permission("permits.view", "See permits", roles=("staff", "leader")),
                 Permission("permits.approve", "Approve permits", roles=("leader",),
                            level="approve")]
-    # -- end register_permissions --
 
-    # -- start register_settings --
     @hookimpl
     def register_settings(self):
         class PermitSettings(Schema):
@@ -284,9 +281,7 @@ class Permits:
                           "citation": "rules/permits.md#R3"})
 
         return PermitSettings
-    # -- end register_settings --
 
-    # -- start register_blueprints --
     @hookimpl
     def register_blueprints(self, app):
         bp = flask.Blueprint("permits", __name__, url_prefix="/permits")
@@ -298,7 +293,6 @@ class Permits:
             return "permits of " + flask.g.site.name
 
         return [bp]
-    # -- end register_blueprints --
 
     @hookimpl
     def register_api(self, api):

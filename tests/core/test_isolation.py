@@ -34,6 +34,7 @@ from core.testing import (
 # ---------------------------------------------------------------------------
 
 
+# -- start isolation_harness --
 def test_Z2_a_notification_of_one_site_is_invisible_to_another(app):
     def make_notification(site, marker):
         return notify(current_actor().user_id, site, kind="test", title=marker, body=marker)
@@ -46,6 +47,7 @@ def test_Z2_a_notification_of_one_site_is_invisible_to_another(app):
     ])
     assert report.attempts == 3
     assert Notification.get_by_id(report.row.id).read_at is None
+# -- end isolation_harness --
 
 
 def test_Z2_an_attachment_of_one_site_is_404_to_another(app):
@@ -220,6 +222,7 @@ def neighbours(survey_app):
     return theirs, ours, member
 
 
+# -- start reference_refused --
 def test_Z3_a_form_naming_another_sites_row_is_404(neighbours):
     theirs, ours, member = neighbours
     assert_reference_refused(
@@ -228,6 +231,7 @@ def test_Z3_a_form_naming_another_sites_row_is_404(neighbours):
     # the same form with the site's own household is accepted
     assert member.send(Route("POST", "/survey/visits",
                              {"household": str(ours.id), "note": "x"})).status_code == 302
+# -- end reference_refused --
 
 
 def test_Z3_the_api_naming_another_sites_row_is_422(neighbours):

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,41 @@ def test_import_contracts_hold():
 def test_top_level_packages_are_this_repositorys(package):
     """Gotcha 10: ``core`` and ``plugins`` are generic names another distribution could shadow."""
     assert Path(package.__file__).resolve().is_relative_to(ROOT)
+
+
+# ---------------------------------------------------------------------------
+# docs/plugins.md: examples copied from marked test and skeleton code (Datasette style)
+# ---------------------------------------------------------------------------
+
+MARKED = re.compile(r"^[ \t]*(?:#|\{#) -- start (\w+) --[^\n]*\n(.*?)^[ \t]*(?:#|\{#) -- end \1 --",
+                    re.DOTALL | re.MULTILINE)
+DOC_SNIPPET = re.compile(r"<!-- snippet: (\w+) -->\n```\w*\n(.*?)```", re.DOTALL)
+
+
+def marked_snippets() -> dict[str, str]:
+    """Code between ``-- start name --`` and ``-- end name --`` in tests and the skeleton.
+
+    The skeleton is filled in for a plugin named ``notes``, as the guide shows it.
+    """
+    from core.scaffold import SKELETON, Names
+
+    sample = Names(name="notes", module="plugins.notes", title="Notes",
+                   tests="tests/plugins/notes", title_hans="记事", title_hant="記事")
+    sources = [path.read_text() for path in sorted((ROOT / "tests").rglob("*.py"))]
+    sources += [sample.fill(path.read_text()) for path in sorted(SKELETON.rglob("*.tmpl"))]
+    out = {}
+    for text in sources:
+        for found in MARKED.finditer(text):
+            assert found.group(1) not in out, f"snippet {found.group(1)} is marked twice"
+            out[found.group(1)] = textwrap.dedent(found.group(2))
+    return out
+
+
+def test_plugin_guide_examples_match_their_marked_source():
+    documented = dict(DOC_SNIPPET.findall((ROOT / "docs" / "plugins.md").read_text()))
+    marked = marked_snippets()
+    assert sorted(set(documented) - set(marked)) == [], "examples without a marked source"
+    assert sorted(set(marked) - set(documented)) == [], "marked snippets the guide omits"
+    stale = [name for name in documented if documented[name] != marked[name]]
+    assert stale == [], "docs/plugins.md examples differ from their source:\n" + "\n".join(
+        f"--- {name} should read:\n{marked[name]}" for name in stale)
