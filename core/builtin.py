@@ -23,6 +23,9 @@ def register_permissions():
                    roles=("site_admin", "leader", "staff", "supervisor"), level="read"),
         Permission("core.api.token", _l("Create API tokens"),
                    roles=("site_admin", "leader", "staff"), level="write"),
+        #: held by no role: only platform administrators (Access.can) manage the site tree
+        Permission("core.platform", _l("Manage the site tree of the platform"),
+                   roles=(), level="admin"),
     ]
 
 
@@ -39,6 +42,12 @@ class CoreSettings(Schema):
         load_default=180, validate=validate.Range(min=180, max=36500),
         metadata={"label": _l("Keep security events (days)"),
                   "citation": "SECURITY.md §2.3; 网络安全法 第二十一条(三)"})
+    #: no rule sets a warning period: each site chooses how early obligations show as due soon
+    obligation_due_soon_days = fields.Integer(
+        load_default=7, validate=validate.Range(min=0, max=365),
+        metadata={"label": _l("Obligations count as due soon this many days ahead"),
+                  "citation": _l("No rule sets this; the sources are silent and it is the "
+                                 "site's own choice")})
 
 
 @hookimpl
@@ -59,8 +68,19 @@ def menu_items(site, user):
                  group="admin"),
         MenuItem(_l("Audit log"), "audit.events", permission="core.audit.view", order=40,
                  group="admin"),
+        MenuItem(_l("Sites"), "admin.sites", permission="core.platform", order=5,
+                 group="admin"),
+        MenuItem(_l("Obligations"), "obligations.index", permission="core.obligation.view",
+                 order=800),
         MenuItem(_l("API tokens"), "tokens.index", permission="core.api.token", order=950),
     ]
+
+
+@hookimpl
+def dashboard_widgets(site, user):
+    from core.web.obligations import dashboard_widget
+
+    return [dashboard_widget(site, user)]
 
 
 @hookimpl(trylast=True)

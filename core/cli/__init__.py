@@ -34,6 +34,7 @@ def fail(message: str) -> None:
 from core.cli import admin_commands, db_commands  # noqa: E402,F401 - registers commands
 from core.cli import demo_commands  # noqa: E402,F401 - registers commands
 from core.cli import security_commands  # noqa: E402,F401 - registers commands
+from core.cli import obligation_commands  # noqa: E402,F401 - registers commands
 from core.cli import i18n_commands  # noqa: E402,F401 - registers commands
 from core.cli import plugin_commands  # noqa: E402,F401 - registers commands
 from core.cli import calendar_commands  # noqa: E402,F401 - registers commands

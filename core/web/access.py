@@ -18,6 +18,8 @@ PERMISSION_ATTR = "_grassroots_permission"
 AUTHENTICATED = "@authenticated"
 #: a declaration meaning "anyone, logged in or not"
 PUBLIC = "@public"
+#: the kernel permission held by platform administrators only, in any site or none
+PLATFORM = "core.platform"
 
 
 def requires(permission: str):
@@ -35,7 +37,11 @@ def requires(permission: str):
                     if request.path.startswith("/api/"):
                         abort(401)
                     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-                if permission != AUTHENTICATED:
+                if permission == PLATFORM:
+                    # the site tree is no site's business: checked on the user, site or not
+                    if not g.user.is_platform_admin:
+                        abort(403)
+                elif permission != AUTHENTICATED:
                     if g.get("access") is None:
                         abort(404)
                     if not g.access.can(permission):

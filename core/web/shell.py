@@ -54,10 +54,20 @@ def install(app: Flask, hub: HookBus) -> None:
         return send_from_directory(ROOT / "themes" / "default" / "static", filename,
                                    max_age=3600)
 
-    from core.web import account, admin, attachments, audit_views, auth, home, inbox, tokens
+    from core.web import (
+        account,
+        admin,
+        attachments,
+        audit_views,
+        auth,
+        home,
+        inbox,
+        obligations,
+        tokens,
+    )
 
-    for bp in (auth.bp, home.bp, account.bp, inbox.bp, admin.bp, audit_views.bp, tokens.bp,
-               attachments.bp):
+    for bp in (auth.bp, home.bp, account.bp, inbox.bp, admin.bp, audit_views.bp,
+               obligations.bp, tokens.bp, attachments.bp):
         app.register_blueprint(bp)
     plugin_of = {}
     for impl in hub.pm.hook.register_blueprints.get_hookimpls():
