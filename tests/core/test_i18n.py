@@ -53,6 +53,7 @@ def _label(key) -> str:
 
 @pytest.mark.parametrize("target", TARGETS, ids=IDS)
 def test_E18_catalog_folders_are_exactly_zh_Hans_and_zh_Hant(target):
+    assert target.directory.is_dir(), "run: grassroots i18n extract/update/compile --all"
     folders = {p.name for p in target.directory.iterdir() if p.is_dir()}
     assert folders == set(LOCALES), f"{target.directory}: {sorted(folders)}"
     for locale in LOCALES:
