@@ -75,6 +75,9 @@ def problems(app: Flask) -> list[str]:
     out += _secret_key_problems(cfg.get("SECRET_KEY"))
     if not cfg["SESSION_COOKIE_SECURE"]:
         out.append("SESSION_COOKIE_SECURE is off; session cookies would travel without TLS")
+    if not str(cfg.get("BASE_URL") or "").startswith("https://"):
+        out.append(f"BASE_URL is {cfg.get('BASE_URL')!r}; links sent to people (notifications, "
+                   "reset links) need the public https:// address")
     if cfg["PASSWORD_HASH_PROFILE"] != PRODUCTION_HASHING:
         out.append(f"PASSWORD_HASH_PROFILE is {cfg['PASSWORD_HASH_PROFILE']!r}; production "
                    "needs 'production' (argon2id m=64 MiB, t=3, p=4)")

@@ -33,6 +33,7 @@ def prod(app_config, tmp_path, monkeypatch):
     os.chmod(secret, 0o600)
     application = create_app({**app_config, "SECRET_KEY": GOOD_KEY, "AUDIT_KEY_FILE": str(key),
                               "SESSION_COOKIE_SECURE": True,
+                              "BASE_URL": "https://grassroots.example.cn",
                               "PASSWORD_HASH_PROFILE": "production"})
     application.test_client_class = IsolatedClient
     with application.app_context(), acting_as(Actor(via="test")):
@@ -133,6 +134,13 @@ def test_D5_test_settings_are_refused_in_production(prod):
     result = check(prod)
     assert result.exit_code == 1
     assert len(lines(result)) == 2
+
+
+@pytest.mark.parametrize("url", ["http://localhost:5000", "", None])
+def test_F4_a_base_url_without_https_refuses(prod, url):
+    prod.config["BASE_URL"] = url
+    result = check(prod)
+    assert result.exit_code == 1 and "BASE_URL" in lines(result)[0]
 
 
 def test_D5_every_problem_is_one_line(prod):

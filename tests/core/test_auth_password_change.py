@@ -152,3 +152,39 @@ def test_MLPS_composition_profile_applies_at_change(app, site, browser):
     refused = change(browser, new="only lower case words here")
     assert refused.status_code == 422
     assert change(browser, new="Mixed Case and 3 digits").status_code == 302
+
+
+def test_A2_common_and_context_passwords_are_refused_at_change(app, browser):
+    from core.testing import make_site
+
+    site = make_site(name="阳光社区")
+    user = make_user(site)
+    browser.login(user)
+    for refused in ("1qaz2wsx3edc", "Grassroots2026!", "yangguangshequ2026", user.username):
+        response = change(browser, new=refused)
+        assert response.status_code == 422, refused
+        assert 'id="e-new_password"' in response.get_data(as_text=True)
+    assert verifies(user, PASSWORD)
+
+
+def test_Z4_account_pages_ignore_fields_they_do_not_own(app, site, browser):
+    """Mass assignment: the account pages read their own fields and nothing else."""
+    user = make_user(site)
+    browser.login(user)
+    guarded = ("username", "is_platform_admin", "is_active", "is_demo", "totp_secret",
+               "failed_logins", "locked_until", "session_epoch", "must_change_password")
+    before = {k: v for k, v in User.select().where(User.id == user.id).dicts().get().items()
+              if k in guarded}
+    extra = {"is_platform_admin": "1", "username": "root", "is_demo": "1",
+             "totp_secret": "A" * 32, "failed_logins": "0", "session_epoch": "0",
+             "must_change_password": "1", "locked_until": "", "id": "1"}
+    browser.post("/account/mfa", {"code": "000000", "password": PASSWORD, **extra},
+                 page="/account/mfa")
+    browser.post("/locale", {"locale": "zh_Hant", "next": "/", **extra}, page="/account/")
+    change(browser, current="not my password at all")
+    browser.post("/account/password", {"current_password": "x", "new_password": "y",
+                                       "confirm_password": "y", **extra},
+                 page="/account/password")
+    after = {k: v for k, v in User.select().where(User.id == user.id).dicts().get().items()
+             if k in guarded}
+    assert after == before
