@@ -35,7 +35,7 @@ def authenticate_request() -> None:
     if not request.path.startswith("/api/"):
         return
     g.user, g.site, g.access, g.enabled_plugins = None, None, None, frozenset()
-    g.session_locale, g.api_token, g.api_token_refused = None, None, False
+    g.session_locale, g.api_token_refused = None, False
     token = bearer_token()
     bearer = tokens.authenticate(token) if token else None
     if token and bearer is None:
@@ -44,7 +44,6 @@ def authenticate_request() -> None:
         log.info("request %s: API token refused", g.get("request_id"))
     if bearer is not None:
         g.user, g.site, g.access = bearer.user, bearer.site, bearer.access
-        g.api_token = bearer.token
         g.enabled_plugins = bundles.enabled_plugins(bearer.site)
     previous = g.pop("actor_token", None)
     if previous is not None:
