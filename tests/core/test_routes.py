@@ -187,3 +187,54 @@ def test_Z5_the_matrix_reports_a_view_that_ignores_its_declaration(app_config):
     assert found and all("/_test/leaky" in line for line in found)
     assert any(line.startswith("guest:") for line in found)
     assert any(line.startswith("staff:") for line in found)
+
+
+LEAK = "/srv/grassroots/instance/secret.key SELECT password_hash FROM core_user"
+
+
+def _fail(*_args, **_kwargs):
+    raise RuntimeError(LEAK)
+
+
+def test_D4_a_forced_exception_in_every_blueprint_gives_the_generic_answer(app_config, caplog):
+    """One GET route of each blueprint fails on purpose; every answer hides the detail."""
+    import logging
+
+    from core import bundles
+    from core.app import create_app
+    from core.context import Actor, acting_as
+    from core.kernel import bus
+    from core.testing import IsolatedClient, make_site
+
+    application = create_app(app_config)
+    application.test_client_class = IsolatedClient
+    chosen = {}
+    for rule in rules(application):
+        blueprint = rule.endpoint.rpartition(".")[0]
+        if blueprint and blueprint not in chosen and "GET" in rule.methods:
+            chosen[blueprint] = rule
+    with application.app_context(), acting_as(Actor(via="test")):
+        site = make_site()
+        for name in bus().migration_order():
+            if name != "core":
+                bundles.enable(site, name)
+        browser = Browser(application.test_client())
+        assert browser.login(make_user(platform_admin=True), site=site).status_code == 302
+    for rule in chosen.values():
+        application.view_functions[rule.endpoint] = _fail
+    assert {"auth", "home", "account", "inbox"} <= set(chosen)
+    for blueprint, rule in chosen.items():
+        path = path_of(rule)
+        with caplog.at_level(logging.ERROR, logger="grassroots.errors"):
+            response = browser.client.get(path)
+        where = f"{blueprint}: GET {path}"
+        assert response.status_code == 500, where
+        body = response.get_data(as_text=True)
+        for leak in ("Traceback", "RuntimeError", "secret.key", "SELECT", "/srv/"):
+            assert leak not in body, f"{where} shows {leak}"
+        request_id = response.headers["X-Request-Id"]
+        if path.startswith("/api/"):
+            assert response.json["code"] == 500, where
+        else:
+            assert request_id in body, where
+        assert any(request_id in r.getMessage() for r in caplog.records), f"{where} not logged"
