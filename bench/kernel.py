@@ -347,9 +347,13 @@ def bare_app() -> Flask:
 
     @app.get("/audit/<int:site_id>")
     def audit(site_id):
-        query = AuditEvent.select().where(AuditEvent.site_id == site_id)
-        rows = [(e.ts_utc, e.actor_id, e.action, e.object_type, e.object_id, e.result)
-                for e in query.order_by(AuditEvent.id.desc()).limit(50)]
+        # the audit page's own query: one chain, newest first by its (chain_id, seq) index
+        query = AuditEvent.select().where(AuditEvent.chain_id == site_id)
+        events = list(query.order_by(AuditEvent.seq.desc()).limit(50))
+        names = dict(User.select(User.id, User.display_name)
+                     .where(User.id.in_({e.actor_id for e in events})).tuples())
+        rows = [(e.ts_utc, names.get(e.actor_id, ""), e.action, e.object_type, e.object_id,
+                 e.result) for e in events]
         return render_template("bare_list.html", title="审计日志", rows=rows,
                                total=query.count())
 
