@@ -46,8 +46,7 @@ class CoreSettings(Schema):
     obligation_due_soon_days = fields.Integer(
         load_default=7, validate=validate.Range(min=0, max=365),
         metadata={"label": _l("Obligations count as due soon this many days ahead"),
-                  "citation": _l("No rule sets this; the sources are silent and it is the "
-                                 "site's own choice")})
+                  "citation": "无明文规定，由各单位自定 (no rule sets it; a site's own choice)"})
 
 
 @hookimpl

@@ -103,6 +103,13 @@ def test_due_soon_window_is_a_site_setting(app, site):
     assert classify(ob("x", 14), TODAY, due_soon_days(site)) == DUE_SOON
 
 
+def test_due_soon_window_shows_in_settings_show_with_its_citation(app, site, runner):
+    result = runner.invoke(cli, ["settings", "show", "--site", site.code, "--plugin", "core"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "obligation_due_soon_days" in x)
+    assert "= 7" in line and "由各单位自定" in line
+
+
 def test_identity_is_stable_and_uses_the_key_when_given():
     first, again = ob("开会", 3, plugin="p"), ob("开会", 3, plugin="p")
     assert first.identity() == again.identity()
