@@ -54,10 +54,6 @@ _BATCH = 20_000
 _EVENT_PREFIX = b"GR-AUDIT-v1\x00"
 _PAYLOAD_PREFIX = b"GR-PAYLOAD-v1\x00"
 _HASHERS = {"sha256": hashlib.sha256, "sm3": functools.partial(hashlib.new, "sm3")}
-_HEADER_FORMAT = (
-    '{"action":%s,"actor_id":%s,"actor_site_id":%s,"alg":%s,"chain_id":%d,"ip":%s,'
-    '"object_id":%s,"object_type":%s,"payload_hash":%s,"prev_hash":%s,"request_id":%s,'
-    '"result":%s,"seq":%d,"site_id":%s,"ts_utc":%s}')
 _NULLABLE_INT = (int, type(None))
 
 
@@ -123,32 +119,36 @@ class Anchor:
 def header_bytes(row) -> bytes:
     """``chain.canonical(header)`` of a row in :data:`COLUMNS` order, built by hand.
 
-    About three times faster than ``json.dumps``. Strings go through
-    ``encode_basestring``, the escaper ``json.dumps(ensure_ascii=False)`` uses;
-    integers must be ``int`` (a tampered row may hold text or a float).
+    Several times faster than ``json.dumps``: the keys are fixed and already in
+    sorted order, strings go through ``encode_basestring`` (the escaper
+    ``json.dumps(ensure_ascii=False)`` uses) and integers must be ``int`` (a
+    tampered row may hold text or a float there).
 
     :raises TypeError: for a value of the wrong type.
     """
     (chain_id, seq, ts_utc, actor_id, actor_site_id, site_id, action, object_type,
      object_id, result, ip, request_id, payload_hash, alg, prev_hash) = row[:15]
-    enc = encode_basestring
-    if not (type(chain_id) is type(seq) is int
-            and type(actor_id) in _NULLABLE_INT and type(actor_site_id) in _NULLABLE_INT
-            and type(site_id) in _NULLABLE_INT):
+    if not (type(chain_id) is type(seq) is int and type(actor_id) in _NULLABLE_INT
+            and type(actor_site_id) in _NULLABLE_INT and type(site_id) in _NULLABLE_INT):
         raise TypeError("an integer column holds another type")
-    return (_HEADER_FORMAT % (
-        enc(action), "null" if actor_id is None else str(actor_id),
-        "null" if actor_site_id is None else str(actor_site_id), enc(alg), chain_id,
-        "null" if ip is None else enc(ip), "null" if object_id is None else enc(object_id),
-        "null" if object_type is None else enc(object_type), enc(payload_hash),
-        enc(prev_hash), "null" if request_id is None else enc(request_id), enc(result), seq,
-        "null" if site_id is None else str(site_id), enc(ts_utc))).encode("utf-8")
+    enc = encode_basestring
+    return (
+        f'{{"action":{enc(action)},'
+        f'"actor_id":{"null" if actor_id is None else actor_id},'
+        f'"actor_site_id":{"null" if actor_site_id is None else actor_site_id},'
+        f'"alg":{enc(alg)},"chain_id":{chain_id},'
+        f'"ip":{"null" if ip is None else enc(ip)},'
+        f'"object_id":{"null" if object_id is None else enc(object_id)},'
+        f'"object_type":{"null" if object_type is None else enc(object_type)},'
+        f'"payload_hash":{enc(payload_hash)},"prev_hash":{enc(prev_hash)},'
+        f'"request_id":{"null" if request_id is None else enc(request_id)},'
+        f'"result":{enc(result)},"seq":{seq},'
+        f'"site_id":{"null" if site_id is None else site_id},'
+        f'"ts_utc":{enc(ts_utc)}}}').encode()
 
 
 def _payload_matches(new, payload: str, expected: str) -> bool:
-    if new(_PAYLOAD_PREFIX + payload.encode("utf-8")).hexdigest() == expected:
-        return True
-    # stored in another JSON form (events written before payloads were stored canonical)
+    """Whether a payload stored in another JSON form (older events) has the expected hash."""
     try:
         return new(_PAYLOAD_PREFIX + chain.canonical(json.loads(payload))).hexdigest() == expected
     except (ValueError, chain.NonCanonicalValue):
@@ -185,44 +185,39 @@ def check_chain(rows, *, chain_id: int, deployment_id: str, anchors=(), key=None
     for anchor in anchors:
         wanted.setdefault(anchor.seq, []).append(anchor)
     rolled_back: list[restores.Restore] = []
-
-    def superseded(anchor: Anchor) -> bool:
-        return anchor.time is not None and any(
-            r.seq < anchor.seq and r.time > anchor.time for r in rolled_back)
-
-    def fail(problem: Problem) -> ChainResult:
-        result.problem = problem
-        return result
-
-    expected, prev, redacted = 1, None, 0
+    # the loop runs once per event: names it uses are local for speed
+    build, hashers, restore_action = header_bytes, _HASHERS, restores.RESTORE_ACTION
+    event_prefix, payload_prefix = _EVENT_PREFIX, _PAYLOAD_PREFIX
+    expected, prev, redacted, problem = 1, None, 0, None
     try:
         for row in rows:
             seq = row[1]
             if seq != expected:
-                result.events, result.redacted = expected - 1, redacted
-                if seq > expected:
-                    return fail(Problem(chain_id, expected, "deleted",
-                                        f"seq {expected} is missing; the next is {seq}"))
-                return fail(Problem(chain_id, seq, "inserted", f"seq {seq} appears twice"))
-            new = _HASHERS[row[13]]
+                problem = (Problem(chain_id, expected, "deleted",
+                                   f"seq {expected} is missing; the next is {seq}")
+                           if seq > expected else
+                           Problem(chain_id, seq, "inserted", f"seq {seq} appears twice"))
+                break
+            new = hashers[row[13]]
             if prev is None:
                 prev = chain.genesis(row[13], deployment_id, chain_id)
             stored = row[15]
-            own_ok = new(_EVENT_PREFIX + row[14].encode("ascii")
-                         + header_bytes(row)).hexdigest() == stored
+            own_ok = new(event_prefix + row[14].encode("ascii") + build(row)).hexdigest() \
+                == stored
             if row[14] != prev:
-                result.events, result.redacted = expected - 1, redacted
-                return fail(_link_problem(chain_id, seq, row[14], own_ok, locate))
+                problem = _link_problem(chain_id, seq, row[14], own_ok, locate)
+                break
             payload = row[16]
             if payload is None:
                 redacted += 1
-            elif not _payload_matches(new, payload, row[12]):
-                result.events, result.redacted = expected - 1, redacted
-                return fail(Problem(chain_id, seq, "edited", "the payload does not match its hash"))
+            elif (new(payload_prefix + payload.encode()).hexdigest() != row[12]
+                  and not _payload_matches(new, payload, row[12])):
+                problem = Problem(chain_id, seq, "edited", "the payload does not match its hash")
+                break
             if not own_ok:
-                result.events, result.redacted = expected - 1, redacted
-                return fail(Problem(chain_id, seq, "edited", "the event does not match its hash"))
-            if row[6] == restores.RESTORE_ACTION:
+                problem = Problem(chain_id, seq, "edited", "the event does not match its hash")
+                break
+            if row[6] == restore_action:
                 restore = restores.parse(payload, chain_id=chain_id, seq=seq, prev_hash=prev,
                                          key=key)
                 if restore is not None:
@@ -230,28 +225,42 @@ def check_chain(rows, *, chain_id: int, deployment_id: str, anchors=(), key=None
             prev = stored
             expected += 1
             if seq in wanted:
-                for anchor in wanted.pop(seq):
-                    if anchor.hash != stored and not superseded(anchor):
-                        result.events, result.redacted = expected - 1, redacted
-                        return fail(Problem(chain_id, seq, "rewritten",
-                                            f"{anchor.source} names another event here"))
-                    if anchor.counted:
-                        matched = anchor.hash == stored
-                        result.checkpoints_matched += matched
-                        result.checkpoints_superseded += not matched
+                problem = _match(result, wanted.pop(seq), seq, stored, rolled_back)
+                if problem is not None:
+                    break
     except (KeyError, TypeError, ValueError, AttributeError, UnicodeError) as err:
-        result.events, result.redacted = expected - 1, redacted
-        return fail(Problem(chain_id, expected, "edited", f"unreadable event: {err}"))
+        problem = Problem(chain_id, expected, "edited", f"unreadable event: {err}")
     result.events, result.redacted = expected - 1, redacted
-    result.head_seq, result.head_hash = expected - 1, prev
-    for seq in sorted(wanted):
-        for anchor in wanted[seq]:
-            if not superseded(anchor):
-                return fail(Problem(chain_id, expected, "truncated",
-                                    f"{anchor.source} names seq {seq}; the chain ends at "
-                                    f"{expected - 1}"))
-            result.checkpoints_superseded += anchor.counted
+    if problem is None:
+        result.head_seq, result.head_hash = expected - 1, prev
+        for seq in sorted(wanted):
+            problem = problem or _match(result, wanted[seq], seq, None, rolled_back)
+    result.problem = problem
     return result
+
+
+def _superseded(anchor: Anchor, rolled_back) -> bool:
+    """Taken before a verified restore that rolled the chain back below ``anchor.seq``."""
+    return anchor.time is not None and any(
+        r.seq < anchor.seq and r.time > anchor.time for r in rolled_back)
+
+
+def _match(result: ChainResult, anchors, seq: int, stored: str | None,
+           rolled_back) -> Problem | None:
+    """Check the anchors at ``seq`` against the stored hash (None: the chain ends before)."""
+    for anchor in anchors:
+        if anchor.hash == stored:
+            result.checkpoints_matched += anchor.counted
+        elif _superseded(anchor, rolled_back):
+            result.checkpoints_superseded += anchor.counted
+        elif stored is None:
+            return Problem(result.chain_id, result.head_seq + 1, "truncated",
+                           f"{anchor.source} names seq {seq}; the chain ends at "
+                           f"{result.head_seq}")
+        else:
+            return Problem(result.chain_id, seq, "rewritten",
+                           f"{anchor.source} names another event here")
+    return None
 
 
 def rows(chain_id: int):
@@ -262,11 +271,15 @@ def rows(chain_id: int):
         query = AuditEvent.select(*columns).where(AuditEvent.chain_id == chain_id)
         if last is not None:
             query = query.where(AuditEvent.seq > last)
-        batch = database.execute(query.order_by(AuditEvent.seq).limit(_BATCH)).fetchall()
-        yield from batch
-        if len(batch) < _BATCH:
+        count = 0
+        # rows are passed on as the cursor yields them: a fetchall() of the batch
+        # costs a third of the throughput in allocation and garbage collection
+        for row in database.execute(query.order_by(AuditEvent.seq).limit(_BATCH)):
+            count += 1
+            yield row
+        if count < _BATCH:
             return
-        last = batch[-1][1]
+        last = row[1]
 
 
 def _locate(chain_id: int, digest: str) -> int | None:

@@ -106,6 +106,28 @@ def _site_choices():
     return [("all", _("All sites")), ("0", _("Platform"))] + [(str(s.id), s.name) for s in sites]
 
 
+@bp.after_app_request
+def record_refusal(response):
+    """Log every refused request of a signed-in user (SECURITY L2, ASVS 16.3.2).
+
+    A 403, and a 404 from a matched route — which is how a row of another site
+    answers (Z2) — become a ``read.refused`` event (GET and HEAD: an attempt to
+    read, kept with the read records) or a ``write.refused`` event (any other
+    method) in the chain of the site the user acts in. Unknown URLs are no
+    authorization decision and are not logged; guests are refused by the
+    sign-in page, whose failures ``core.auth`` logs.
+    """
+    if (response.status_code in (403, 404) and request.endpoint is not None
+            and g.get("user") is not None):
+        site = g.get("site")
+        action = "read.refused" if request.method in ("GET", "HEAD") else "write.refused"
+        with transaction():
+            log.append(action, site_id=site.id if site else None, result="refused",
+                       payload={"status": response.status_code, "method": request.method,
+                                "endpoint": request.endpoint, "path": request.path[:200]})
+    return response
+
+
 @bp.get("/")
 @requires(PERMISSION)
 def events():

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from core.audit import checkpoints, log
 from core.audit.models import AuditEvent
 from core.storage import transaction
-from core.testing import make_user
+from core.testing import Browser, make_user
 
 XSS = '<script>alert("audit")</script>'
 
@@ -92,16 +92,16 @@ def test_Z2_leader_of_site_b_gets_404_for_site_a_events(app, two_sites, browser)
 
 def test_platform_admin_sees_every_site_and_may_choose(app, two_sites, browser):
     a, b = two_sites
-    add_event(a, object_type="test_thing", object_id="in-a")
-    add_event(b, object_type="test_thing", object_id="in-b")
+    add_event(a, object_type="test_thing", object_id="marker-in-site-a")
+    add_event(b, object_type="test_thing", object_id="marker-in-site-b")
     admin = make_user(platform_admin=True)
     browser.login(admin, site=b)
     page = browser.get("/audit/?site=all").get_data(as_text=True)
-    assert "in-a" in page and "in-b" in page
+    assert "marker-in-site-a" in page and "marker-in-site-b" in page
     assert '<option value="all"' in page
     only_a = browser.get(f"/audit/?site={a.id}").get_data(as_text=True)
-    assert "in-a" in only_a and "in-b" not in only_a
-    event = AuditEvent.get(AuditEvent.object_id == "in-a")
+    assert "marker-in-site-a" in only_a and "marker-in-site-b" not in only_a
+    event = AuditEvent.get(AuditEvent.object_id == "marker-in-site-a")
     assert browser.get(f"/audit/{event.id}").status_code == 200
     assert last_event("audit.view").chain_id == a.id
 
@@ -169,7 +169,7 @@ def test_printable_version_has_a_print_button_and_is_logged(app, site, browser):
 
 def test_todays_fingerprint_is_shown_for_the_paper_register(app, site, browser):
     browser.login(make_user(site, roles=("supervisor",)), site=site)
-    assert "No checkpoint has been taken yet." in browser.get("/audit/").get_data(as_text=True)
+    assert 'class="checkpoint-none"' in browser.get("/audit/").get_data(as_text=True)
     taken = checkpoints.checkpoint_now()
     page = browser.get("/audit/").get_data(as_text=True)
     digits = taken.fingerprint
@@ -183,8 +183,8 @@ def test_a_forged_newest_checkpoint_is_not_offered_for_copying(app, site, browse
     day_file.write_text(day_file.read_text().replace(taken.record["mac"], "f" * 64))
     browser.login(make_user(site, roles=("supervisor",)), site=site)
     page = browser.get("/audit/").get_data(as_text=True)
-    assert "ffff ffff" not in page
-    assert "does not verify" in page
+    assert "ffff ffff" not in page and 'class="fingerprint"' not in page
+    assert "checkpoint-invalid" in page
 
 
 def test_no_route_changes_an_event(app):
@@ -199,3 +199,26 @@ def test_site_selector_is_ignored_for_site_members(app, two_sites, browser):
     browser.login(make_user(b, roles=("leader",)), site=b)
     page = browser.get("/audit/?site=all").get_data(as_text=True)
     assert "own-row" in page and '<option value="all"' not in page
+
+
+def test_L2_refused_authorizations_are_logged(app, two_sites, browser):
+    a, b = two_sites
+    foreign = add_event(a, object_type="test_thing", object_id="of-site-a")
+    staff = make_user(b, roles=("staff",))
+    browser.login(staff, site=b)
+    assert browser.get("/audit/").status_code == 403
+    assert browser.get(f"/audit/{foreign.id}").status_code in (403, 404)
+    refused = list(AuditEvent.select().where(AuditEvent.action == "read.refused")
+                   .order_by(AuditEvent.id))
+    assert [(e.chain_id, e.actor_id, e.result) for e in refused] == [(b.id, staff.id,
+                                                                       "refused")] * 2
+    assert '"status":403' in refused[0].payload
+    assert '"endpoint":"audit.events"' in refused[0].payload
+    leader = make_user(b, roles=("leader",))
+    browser = Browser(app.test_client())
+    browser.login(leader, site=b)
+    assert browser.get(f"/audit/{foreign.id}").status_code == 404
+    last = last_event("read.refused")
+    assert last.actor_id == leader.id and '"status":404' in last.payload
+    assert browser.get("/no-such-page").status_code == 404
+    assert last_event("read.refused").id == last.id
