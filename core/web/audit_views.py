@@ -48,7 +48,7 @@ def _scope(choice: str):
 
 
 def _filters():
-    """``(data, errors, scope)`` from the query string; bad input keeps the rest."""
+    """``(data, errors, scope)`` from the query string (``data`` is empty on errors)."""
     data, errors = load_form(search.EventFilter(), request.args)
     if errors:
         data = {}
@@ -133,11 +133,13 @@ def record_refusal(response):
 def events():
     """The events of the current site (or any, for platform admins), newest first, filtered."""
     data, errors, scope = _filters()
-    timezone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    page = paginate(search.events(scope, data, timezone))
-    page.items = _rows(page.items)
-    _record("audit.view", scope, {"filters": _described(data, scope), "page": page.number,
-                                  "rows": len(page.items)})
+    page = None
+    if not errors:
+        page = paginate(search.events(scope, data, current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+        page.items = _rows(page.items)
+    _record("audit.view", scope, {"filters": _described(data, scope),
+                                  "page": page.number if page else None,
+                                  "rows": len(page.items) if page else 0})
     chosen = "all" if scope is None else str(scope[0])
     return render_template("audit/events.html", page=page, errors=errors, args=request.args,
                            admin=_admin(), site_choices=_site_choices() if _admin() else [],
@@ -214,10 +216,11 @@ def export():
 def print_view():
     """A printable list of the filtered events (at most :data:`PRINT_LIMIT`)."""
     data, errors, scope = _filters()
-    timezone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
-    query = search.events(scope, data, timezone)
-    total = query.count()
-    rows = _rows(query.limit(PRINT_LIMIT))
+    rows, total = [], 0
+    if not errors:
+        query = search.events(scope, data, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        total = query.count()
+        rows = _rows(query.limit(PRINT_LIMIT))
     _record("audit.print", scope, {"filters": _described(data, scope), "rows": len(rows)})
     site = Site.get_or_none(Site.id == scope[0]) if scope and scope[0] else None
     labels = {"user": _("User"), "object_type": _("Object type"), "action": _("Action"),
