@@ -370,6 +370,8 @@ def totp_code(username: str) -> str:
 
     Codes of the previous, current and next 30-second step are all accepted
     once (SECURITY A6), so up to three sign-ins of one user fit in one step.
+    The current step comes first: its code still works if the clock passes a
+    step boundary before the server checks it, the previous step's would not.
     """
     import time
 
@@ -380,7 +382,7 @@ def totp_code(username: str) -> str:
 
     user = User.get(User.username == username)
     now = int(time.time()) // STEP_SECONDS
-    for step in (now - 1, now, now + 1):
+    for step in (now, now + 1, now - 1):
         if user.totp_last_step is None or step > user.totp_last_step:
             return pyotp.TOTP(user.totp_secret).at(step * STEP_SECONDS)
     raise AssertionError(f"{username} signed in more than three times in one TOTP step")
