@@ -8,7 +8,7 @@ msgids are English; there is no bare ``zh`` catalog.
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g, has_request_context, request
 from flask_babel import get_locale, gettext, lazy_gettext, ngettext, pgettext
 
 LOCALES = ("zh_Hans", "zh_Hant")
@@ -43,13 +43,18 @@ def locale_for_tag(tag: str) -> str | None:
 
 
 def select_locale() -> str:
-    """The user's choice, then Accept-Language in quality order, then Simplified."""
+    """The user's choice, then Accept-Language in quality order, then Simplified.
+
+    Outside a request (the CLI, jobs) lazy strings read Simplified.
+    """
     user = g.get("user")
     if user is not None and user.locale in LOCALES:
         return user.locale
     chosen = g.get("session_locale")
     if chosen in LOCALES:
         return chosen
+    if not has_request_context():
+        return DEFAULT_LOCALE
     for tag, _quality in request.accept_languages:
         found = locale_for_tag(tag)
         if found:

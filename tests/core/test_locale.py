@@ -118,3 +118,10 @@ def test_E18_choosing_on_the_page_is_stored_on_the_account(app, browser, site):
     other = Browser(app.test_client())
     other.login(user, site=site)
     assert _lang(other.get("/account/", headers={"Accept-Language": "zh-CN"})) == "zh-Hant"
+
+
+def test_lazy_strings_render_outside_a_request(app):
+    """The CLI and daily jobs turn lazy strings into text with no request at hand."""
+    from core.i18n import _l
+
+    assert str(_l("Dashboard")) == "工作台"
