@@ -110,7 +110,7 @@ class Live:
 
 
 @pytest.fixture
-def live(app_config, tmp_path):
+def live(app_config):
     """A server thread on a fresh database with the demo data and the test plugins."""
     from werkzeug.serving import make_server
 
@@ -174,12 +174,12 @@ class Session:
         assert not self.errors, f"script errors on {label}: {self.errors}"
         page.set_viewport_size(WIDTHS["desk"])
 
-    def sign_in(self, username: str, password: str | None = None):
+    def sign_in(self, username: str):
         """Sign in through the form, entering the TOTP code when asked (SECURITY A6)."""
         page = self.page
         self.visit("/login", "sign-in")
         page.fill("#f-username", username)
-        page.fill("#f-password", password or self.live.demo.password)
+        page.fill("#f-password", self.live.demo.password)
         if self.live.user(username).totp_secret:
             self.submit("main form", "second-factor")
             page.fill("#f-code", totp_code(username))
