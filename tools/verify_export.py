@@ -111,7 +111,7 @@ def main(argv):
             seq, kind = forged[0], "checkpoint-forged"
         failed |= seq is not None
         print(f"chain {chain}: " + (f"FAIL seq {seq} {kind}" if seq is not None else
-              f"OK {len(chains.get(chain, []))} events, {kind} checkpoints matched"))
+              f"OK {len(chains.get(chain, []))} events, checkpoints matched: {kind}"))
     for record in bad:
         if not {h.get("chain_id") for h in record.get("heads") or ()} & set(meta["chains"]):
             failed = True

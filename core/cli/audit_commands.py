@@ -59,18 +59,24 @@ def _label(chain_id: int, sites: dict) -> str:
     return "platform (chain 0)" if chain_id == 0 else f"chain {chain_id}"
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 event``, ``1,000 events``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _line(result: verifying.ChainResult, label: str) -> str:
     if result.problem is not None:
         problem = result.problem
         return f"FAIL {label}: seq {problem.seq} {problem.kind} - {problem.detail}"
     head = f"{result.head_hash[:8]}…{result.head_hash[-4:]}" if result.head_hash else "-"
-    parts = [f"{result.events:,} events"]
+    parts = [counted(result.events, "event")]
     if result.redacted:
-        parts.append(f"{result.redacted:,} payloads redacted")
+        parts.append(f"{counted(result.redacted, 'payload')} redacted")
     parts.append(f"head {head} @ seq {result.head_seq}")
-    parts.append(f"{result.checkpoints_matched} checkpoints matched")
+    parts.append(f"{counted(result.checkpoints_matched, 'checkpoint')} matched")
     if result.checkpoints_superseded:
-        parts.append(f"{result.checkpoints_superseded} superseded by a restore")
+        parts.append(f"{counted(result.checkpoints_superseded, 'checkpoint')} superseded by "
+                     "a restore")
     return f"OK   {label}: {', '.join(parts)}"
 
 
@@ -154,5 +160,5 @@ def redact_command(site_code, all_chains):
     for site in targets:
         count = retention.redact_expired(site)
         name = site.name if site else "platform"
-        click.echo(f"{name}: {count:,} payloads redacted "
+        click.echo(f"{name}: {counted(count, 'payload')} redacted "
                    f"(older than {retention.retention_days(site)} days)")

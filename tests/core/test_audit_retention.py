@@ -82,3 +82,14 @@ def test_processing_records_and_anchors_are_kept_longer(app, site):
     assert payload(reading) is not None and payload(anchor) is not None
     redact_expired(site, now=stamp + 3 * 365 * DAY)
     assert payload(reading) is None and payload(anchor) is not None
+
+
+def test_redact_command_runs_over_every_site(app, runner, site):
+    from core.cli import cli
+
+    an_event(site)
+    result = runner.invoke(cli, ["audit", "redact", "--all"])
+    assert result.exit_code == 0, result.output
+    assert "platform: 0 payloads redacted (older than 180 days)" in result.output
+    assert f"{site.name}: 0 payloads redacted" in result.output
+    assert runner.invoke(cli, ["audit", "redact"]).exit_code == 2

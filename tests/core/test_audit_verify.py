@@ -128,12 +128,12 @@ def test_L4_clean_chain_exits_0_with_one_ok_line_per_chain(app, runner, chained,
     assert all(line.startswith("OK") for line in lines)
     mine = next(line for line in lines if f"(chain {chained.id})" in line)
     assert f"{EVENTS} events" in mine and f"@ seq {EVENTS}" in mine
-    assert "1 checkpoints matched" in mine
+    assert "1 checkpoint matched" in mine
     export = tmp_path / "export.jsonl"
     assert run_verify(runner, "--all", "--export", str(export))[0] == 0
     code, alone = standalone(export, app.config["AUDIT_KEY_FILE"])
     assert code == 0, alone
-    assert f"chain {chained.id}: OK {EVENTS} events, 1 checkpoints matched" in alone
+    assert f"chain {chained.id}: OK {EVENTS} events, checkpoints matched: 1" in alone
 
 
 def test_L4_edited_payload(app, runner, chained, tmp_path):
@@ -252,7 +252,7 @@ def test_L4_redacted_payload_still_verifies(app, runner, chained):
                                           AuditEvent.seq == 4).execute()
     code, out = run_verify(runner, "--site", chained.code)
     assert code == 0, out
-    assert "1 payloads redacted" in out
+    assert "1 payload redacted" in out
     code, report = verify_json(runner, "--site", chained.code)
     assert chain_result(report, chained)["redacted"] == 1
 
@@ -271,7 +271,7 @@ def test_L4_restore_supersedes_later_checkpoints_but_a_forged_one_does_not(app, 
             log.append("test.thing.update", site_id=chained.id, payload={"after": "restore"})
     code, out = run_verify(runner, "--site", chained.code)
     assert code == 0, out
-    assert "1 superseded by a restore" in out
+    assert "1 checkpoint superseded by a restore" in out
 
     AuditEvent.delete().where(AuditEvent.chain_id == chained.id, AuditEvent.seq >= 10).execute()
     set_head(chained, 9)
