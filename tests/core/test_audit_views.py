@@ -52,9 +52,14 @@ def test_viewing_the_audit_log_is_an_audit_event(app, site, browser):
 
 
 def test_E1_audit_log_escapes_payloads_and_names(app, site, browser):
-    add_event(site, object_type="test_thing", object_id=XSS, after={"name": XSS},
-              payload={"note": XSS})
+    from core.context import Actor, acting_as
+    from core.models import User
+
     leader = make_user(site, roles=("leader",))
+    User.update(display_name=XSS).where(User.id == leader.id).execute()
+    with acting_as(Actor(user_id=leader.id, site_id=site.id)):
+        add_event(site, object_type="test_thing", object_id=XSS, after={"name": XSS},
+                  payload={"note": XSS})
     browser.login(leader, site=site)
     page = browser.get("/audit/").get_data(as_text=True)
     assert "&lt;script&gt;alert(" in page
