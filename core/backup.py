@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import hashlib
 import io
 import json
@@ -92,9 +91,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def default_path(instance_dir: Path, now: dt.datetime | None = None) -> Path:
-    """``instance/backups/grassroots-YYYYMMDDTHHMMSSZ.tar.gz``."""
-    stamp = (now or utcnow()).strftime("%Y%m%dT%H%M%SZ")
+def default_path(instance_dir: Path) -> Path:
+    """``instance/backups/grassroots-YYYYMMDDTHHMMSSZ.tar.gz``, named for the time now (UTC)."""
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     return instance_dir / "backups" / f"grassroots-{stamp}.tar.gz"
 
 
@@ -123,11 +122,9 @@ def holds_data(database: peewee.Database | None = None) -> bool:
     holds nothing a restore could destroy (a freshly migrated instance).
     """
     database = database or db.obj
-    for table in ("core_audit_event", "core_site", "core_user"):
-        if database.table_exists(table) and database.execute_sql(
-                f"SELECT 1 FROM {table} LIMIT 1").fetchone():  # noqa: S608 - fixed names
-            return True
-    return False
+    return any(database.table_exists(table)
+               and peewee.Table(table).select().bind(database).limit(1).exists()
+               for table in ("core_audit_event", "core_site", "core_user"))
 
 
 def sqlite_problems(path: Path) -> list[str]:

@@ -134,50 +134,124 @@ def _database_named(url: str, name: str) -> str:
     return urlparse(url)._replace(path=f"/{name}").geturl()
 
 
-def _postgres_server(url: str):
-    """A connection to the server's ``postgres`` database, to create and drop others."""
-    from core.storage import open_database
+def _run(database, statement, *identifiers) -> None:
+    """Run a ``psycopg2.sql.SQL`` statement with each ``{}`` replaced by a quoted name."""
+    from psycopg2 import sql
 
-    return open_database(_database_named(url, "postgres"))
+    database.cursor().execute(statement.format(*map(sql.Identifier, identifiers)))
 
 
-def _test_database_name(url: str) -> str:
-    """The per-test database: the URL's name, per xdist worker when there are several."""
-    from urllib.parse import urlparse
-
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    name = urlparse(url).path.lstrip("/")
-    return f"{name}_{worker}" if worker else name
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class PostgresReset:
-    """Empties the per-session PostgreSQL test database between tests.
+    """The PostgreSQL test database of one pytest process, emptied between tests.
 
-    The database is created and migrated once; before each test the rows of
-    every table are deleted (except the migration history), the rows the
-    migrations seeded are put back, sequences restart, and tables a test
-    created are dropped. Triggers are off while it deletes (the audit table's
-    append-only trigger would refuse), so it needs a superuser, which the
-    throwaway cluster of ``.ci/postgres.sh`` has. Measured on the 2-core
-    machine under load: ~0.1 s per test, against ~0.55 s to copy a template
-    database and ~0.8 s to drop the schema and migrate again.
+    Each pytest process (each xdist worker too) gets its own database,
+    ``<name of GRASSROOTS_TEST_PG>_s<pid>``, so sessions never empty each other's
+    tables; it is dropped at the end, and databases of pytest processes that
+    no longer run are dropped at the start. The database is migrated once;
+    before each test, tables a test created are dropped, the rows of every
+    table are deleted (except the migration history), the rows the migrations
+    seeded are put back and sequences restart. A test that changed the schema
+    itself (dropped a trigger, added a column) leaves a different catalogue
+    fingerprint, and the next reset migrates a fresh schema instead. Triggers
+    are off while it deletes (the audit table's append-only trigger would
+    refuse), so it needs a superuser, which the throwaway cluster of
+    ``.ci/postgres.sh`` has. Measured on the 2-core machine under load: ~0.1 s
+    per test, against ~0.55 s to copy a template database and ~0.8 s to drop
+    the schema and migrate again.
     """
 
+    #: everything of the schema a test could change, as one text to compare
+    FINGERPRINT = (
+        "SELECT md5(string_agg(item, ',' ORDER BY item)) FROM ("
+        " SELECT 'col ' || table_name || '.' || column_name || ' ' || data_type || ' '"
+        "  || is_nullable || ' ' || coalesce(column_default, '') AS item"
+        "  FROM information_schema.columns WHERE table_schema = 'public'"
+        " UNION ALL SELECT 'trg ' || tgrelid::regclass::text || '.' || tgname || tgenabled::text"
+        "  FROM pg_trigger WHERE NOT tgisinternal"
+        " UNION ALL SELECT 'con ' || conrelid::regclass::text || '.' || conname"
+        "  FROM pg_constraint WHERE connamespace = 'public'::regnamespace"
+        " UNION ALL SELECT 'rel ' || relname || relkind::text || coalesce(relacl::text, '')"
+        "  FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+        " UNION ALL SELECT 'fn ' || proname || md5(prosrc)"
+        "  FROM pg_proc WHERE pronamespace = 'public'::regnamespace) AS items")
+
     def __init__(self, url: str):
+        from urllib.parse import urlparse
+
         from core.storage import open_database
 
-        self.url = url
-        self.database = open_database(url)
+        self.base = urlparse(url).path.lstrip("/")
+        self.name = f"{self.base}_s{os.getpid()}"
+        self.url = _database_named(url, self.name)
+        self.server = open_database(_database_named(url, "postgres"))
+        self.database = open_database(self.url)
         self.tables: list[str] = []
+        self.history: list[str] = []
         self.seeds: dict[str, tuple[list[str], list[tuple]]] = {}
         self.sequences: list[tuple[str, str, str]] = []
+        self.fingerprint = ""
 
-    def record(self) -> None:
-        """Remember the migrated tables, their seeded rows and their sequences."""
+    def _sessions(self) -> list[tuple[str, int]]:
+        """The databases of test sessions: (name, pid), companions (``…_restore``) too."""
+        found = []
+        pattern = re.compile(rf"{re.escape(self.base)}_s(\d+)(_\w+)?")
+        for (name,) in self.server.execute_sql("SELECT datname FROM pg_database").fetchall():
+            matched = pattern.fullmatch(name)
+            if matched:
+                found.append((name, int(matched.group(1))))
+        return found
+
+    def create(self) -> None:
+        """Drop the databases of finished sessions, then create and migrate this one's."""
+        from psycopg2 import sql
+
+        with self.server.connection_context():
+            for name, pid in self._sessions():
+                if pid == os.getpid() or not _alive(pid):
+                    _run(self.server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)"), name)
+            _run(self.server, sql.SQL("CREATE DATABASE {}"), self.name)
+        self.database.connect()
+        self.build()
+
+    def drop(self) -> None:
+        from psycopg2 import sql
+
+        self.database.close()
+        with self.server.connection_context():
+            for name, pid in self._sessions():
+                if pid == os.getpid():
+                    _run(self.server, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)"), name)
+
+    def build(self) -> None:
+        """Migrate an empty schema and remember what the migrations made."""
+        from psycopg2 import sql
+
+        from core.app import create_app
+        from core.storage import db
+
         database = self.database
-        self.tables = [t for t in database.get_tables() if not t.endswith("_migrations")]
+        with database.atomic():
+            database.execute_sql("DROP SCHEMA public CASCADE")
+            database.execute_sql("CREATE SCHEMA public")
+        create_app(base_config(self.url), extra_plugins=extra_plugins())
+        db.obj.close()
+        every = database.get_tables()
+        self.history = [t for t in every if t.endswith("_migrations")]
+        self.tables = [t for t in every if t not in self.history]
+        self.seeds = {}
         for table in self.tables:
-            cursor = database.execute_sql(f'SELECT * FROM "{table}"')  # noqa: S608 - own names
+            cursor = database.cursor()
+            cursor.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(table)))
             rows = cursor.fetchall()
             if rows:
                 self.seeds[table] = ([c[0] for c in cursor.description], rows)
@@ -187,54 +261,48 @@ class PostgresReset:
             " JOIN pg_class t ON t.oid = d.refobjid"
             " JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
             " WHERE s.relkind = 'S'").fetchall()
+        self.fingerprint = database.execute_sql(self.FINGERPRINT).fetchone()[0]
 
     def reset(self) -> None:
         """Back to the migrated state; ends every other connection to the database."""
+        from psycopg2 import sql
+
         database = self.database
         database.execute_sql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        known = set(self.tables)
+        known = {*self.tables, *self.history}
+        for table in database.get_tables():
+            if table not in known:
+                _run(database, sql.SQL("DROP TABLE {} CASCADE"), table)
+        if database.execute_sql(self.FINGERPRINT).fetchone()[0] != self.fingerprint:
+            self.build()
+            return
         with database.atomic():
             database.execute_sql("SET LOCAL session_replication_role = replica")
-            for table in database.get_tables():
-                if table not in known and not table.endswith("_migrations"):
-                    database.execute_sql(f'DROP TABLE "{table}" CASCADE')
             for table in self.tables:
-                database.execute_sql(f'DELETE FROM "{table}"')  # noqa: S608 - own names
+                _run(database, sql.SQL("DELETE FROM {}"), table)
             for table, (columns, rows) in self.seeds.items():
-                names = ", ".join(f'"{c}"' for c in columns)
-                marks = ", ".join(["%s"] * len(columns))
-                database.cursor().executemany(
-                    f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)  # noqa: S608
+                insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                    sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
+                    sql.SQL(", ").join(sql.Placeholder() * len(columns)))
+                database.cursor().executemany(insert, rows)
             for sequence, table, column in self.sequences:
-                if table in known:
-                    largest = f'SELECT MAX("{column}") FROM "{table}"'  # noqa: S608 - own names
-                    database.execute_sql(
-                        f"SELECT setval('\"{sequence}\"', COALESCE(({largest}), 0) + 1, false)")
+                largest = sql.SQL("SELECT MAX({}) FROM {}").format(sql.Identifier(column),
+                                                                   sql.Identifier(table))
+                database.cursor().execute(sql.SQL(
+                    "SELECT setval({}::regclass, COALESCE(({}), 0) + 1, false)").format(
+                    sql.Literal(sequence), largest))
 
 
 @pytest.fixture(scope="session")
 def postgres_reset():
-    """On PostgreSQL: the test database, created and migrated once per session (per
-    xdist worker), and the :class:`PostgresReset` that empties it for each test."""
-    from core.app import create_app
-    from core.storage import db
-
-    url = _postgres_url()
-    name = _test_database_name(url)
-    server = _postgres_server(url)
-    with server.connection_context():
-        server.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.execute_sql(f'CREATE DATABASE "{name}"')
-    test_url = _database_named(url, name)
-    create_app(base_config(test_url), extra_plugins=extra_plugins())
-    db.obj.close()
-    reset = PostgresReset(test_url)
-    reset.database.connect()
-    reset.record()
+    """On PostgreSQL: this session's test database, created and migrated once, and the
+    :class:`PostgresReset` that empties it for each test."""
+    reset = PostgresReset(_postgres_url())
+    reset.create()
     yield reset
-    reset.database.close()
+    reset.drop()
 
 
 @pytest.fixture

@@ -280,6 +280,15 @@ def test_restore_drill_fresh_instance_starts_verifies_with_one_restore_event_per
     assert list((tmp_path / "new-checkpoints").iterdir())
 
 
+def test_backup_without_a_file_writes_under_instance_backups(app, docs, tmp_path):
+    app.instance_path = str(tmp_path / "instance")
+    done = app.test_cli_runner().invoke(cli, ["backup"])
+    assert done.exit_code == 0, done.output
+    [written] = (tmp_path / "instance" / "backups").iterdir()
+    assert written.name.startswith("grassroots-") and written.name.endswith("Z.tar.gz")
+    assert f"sha256 {backups.file_sha256(written)}" in done.output
+
+
 def test_restore_refuses_a_database_with_data_unless_forced(app, docs, tmp_path):
     site = make_site()
     records.create(Doc, site=site, title="kept")
