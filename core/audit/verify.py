@@ -171,72 +171,99 @@ def _link_problem(chain_id: int, seq: int, named: str, own_ok: bool, locate) -> 
     return Problem(chain_id, seq, "reordered", f"it follows the event now at seq {where}")
 
 
-def check_chain(rows, *, chain_id: int, deployment_id: str, anchors=(), key=None,
-                locate=lambda digest: None) -> ChainResult:
-    """Walk one chain's rows (tuples in :data:`COLUMNS` order, by seq).
+class ChainWalk:
+    """The walk of one chain, fed its rows in ``seq`` order; :meth:`finish` gives the result.
 
     :param anchors: :class:`Anchor` hashes the chain must hold.
     :param key: the audit key, to recognise restore events (None: none count).
     :param locate: ``hash -> seq or None`` over the whole chain, used only to
         name the kind of a broken link.
     """
-    result = ChainResult(chain_id)
-    wanted: dict[int, list[Anchor]] = {}
-    for anchor in anchors:
-        wanted.setdefault(anchor.seq, []).append(anchor)
-    rolled_back: list[restores.Restore] = []
-    # the loop runs once per event: names it uses are local for speed
-    build, hashers, restore_action = header_bytes, _HASHERS, restores.RESTORE_ACTION
-    event_prefix, payload_prefix = _EVENT_PREFIX, _PAYLOAD_PREFIX
-    expected, prev, redacted, problem = 1, None, 0, None
-    try:
-        for row in rows:
-            seq = row[1]
+
+    __slots__ = ("deployment_id", "expected", "key", "locate", "prev", "problem", "redacted",
+                 "result", "rolled_back", "wanted")
+
+    def __init__(self, chain_id: int, *, deployment_id: str, anchors=(), key=None,
+                 locate=lambda digest: None):
+        self.result = ChainResult(chain_id)
+        self.deployment_id, self.key, self.locate = deployment_id, key, locate
+        self.wanted: dict[int, list[Anchor]] = {}
+        for anchor in anchors:
+            self.wanted.setdefault(anchor.seq, []).append(anchor)
+        self.rolled_back: list[restores.Restore] = []
+        self.expected, self.prev, self.redacted = 1, None, 0
+        self.problem: Problem | None = None
+
+    def feed(self, row) -> bool:
+        """Check the next event (a tuple in :data:`COLUMNS` order); False once one is bad."""
+        chain_id, expected, seq = self.result.chain_id, self.expected, row[1]
+        try:
             if seq != expected:
-                problem = (Problem(chain_id, expected, "deleted",
-                                   f"seq {expected} is missing; the next is {seq}")
-                           if seq > expected else
-                           Problem(chain_id, seq, "inserted", f"seq {seq} appears twice"))
-                break
-            new = hashers[row[13]]
-            if prev is None:
-                prev = chain.genesis(row[13], deployment_id, chain_id)
+                self.problem = (Problem(chain_id, expected, "deleted",
+                                        f"seq {expected} is missing; the next is {seq}")
+                                if seq > expected else
+                                Problem(chain_id, seq, "inserted", f"seq {seq} appears twice"))
+                return False
+            new = _HASHERS[row[13]]
+            prev = self.prev or chain.genesis(row[13], self.deployment_id, chain_id)
             stored = row[15]
-            own_ok = new(event_prefix + row[14].encode("ascii") + build(row)).hexdigest() \
-                == stored
+            own_ok = new(_EVENT_PREFIX + row[14].encode("ascii")
+                         + header_bytes(row)).hexdigest() == stored
             if row[14] != prev:
-                problem = _link_problem(chain_id, seq, row[14], own_ok, locate)
-                break
+                self.problem = _link_problem(chain_id, seq, row[14], own_ok, self.locate)
+                return False
             payload = row[16]
             if payload is None:
-                redacted += 1
-            elif (new(payload_prefix + payload.encode()).hexdigest() != row[12]
+                self.redacted += 1
+            elif (new(_PAYLOAD_PREFIX + payload.encode()).hexdigest() != row[12]
                   and not _payload_matches(new, payload, row[12])):
-                problem = Problem(chain_id, seq, "edited", "the payload does not match its hash")
-                break
+                self.problem = Problem(chain_id, seq, "edited",
+                                       "the payload does not match its hash")
+                return False
             if not own_ok:
-                problem = Problem(chain_id, seq, "edited", "the event does not match its hash")
-                break
-            if row[6] == restore_action:
+                self.problem = Problem(chain_id, seq, "edited", "the event does not match its hash")
+                return False
+            if row[6] == restores.RESTORE_ACTION:
                 restore = restores.parse(payload, chain_id=chain_id, seq=seq, prev_hash=prev,
-                                         key=key)
+                                         key=self.key)
                 if restore is not None:
-                    rolled_back.append(restore)
-            prev = stored
-            expected += 1
-            if seq in wanted:
-                problem = _match(result, wanted.pop(seq), seq, stored, rolled_back)
-                if problem is not None:
-                    break
-    except (KeyError, TypeError, ValueError, AttributeError, UnicodeError) as err:
-        problem = Problem(chain_id, expected, "edited", f"unreadable event: {err}")
-    result.events, result.redacted = expected - 1, redacted
-    if problem is None:
-        result.head_seq, result.head_hash = expected - 1, prev
-        for seq in sorted(wanted):
-            problem = problem or _match(result, wanted[seq], seq, None, rolled_back)
-    result.problem = problem
-    return result
+                    self.rolled_back.append(restore)
+        except (KeyError, TypeError, ValueError, AttributeError, UnicodeError) as err:
+            self.problem = Problem(chain_id, expected, "edited", f"unreadable event: {err}")
+            return False
+        self.prev, self.expected = stored, expected + 1
+        if seq in self.wanted:
+            self.problem = _match(self.result, self.wanted.pop(seq), seq, stored,
+                                  self.rolled_back)
+            return self.problem is None
+        return True
+
+    def run(self, rows) -> ChainResult:
+        """Feed ``rows`` until the first bad one, then :meth:`finish`."""
+        feed = self.feed
+        for row in rows:
+            if not feed(row):
+                break
+        return self.finish()
+
+    def finish(self) -> ChainResult:
+        """The result; anchors beyond the last event mean a truncation (or a restore)."""
+        result = self.result
+        result.events, result.redacted = self.expected - 1, self.redacted
+        if self.problem is None:
+            result.head_seq, result.head_hash = self.expected - 1, self.prev
+            for seq in sorted(self.wanted):
+                self.problem = self.problem or _match(result, self.wanted[seq], seq, None,
+                                                      self.rolled_back)
+        result.problem = self.problem
+        return result
+
+
+def check_chain(rows, *, chain_id: int, deployment_id: str, anchors=(), key=None,
+                locate=lambda digest: None) -> ChainResult:
+    """Walk one chain's rows (tuples in :data:`COLUMNS` order, by seq); see :class:`ChainWalk`."""
+    return ChainWalk(chain_id, deployment_id=deployment_id, anchors=anchors, key=key,
+                     locate=locate).run(rows)
 
 
 def _superseded(anchor: Anchor, rolled_back) -> bool:
@@ -263,23 +290,44 @@ def _match(result: ChainResult, anchors, seq: int, stored: str | None,
     return None
 
 
-def rows(chain_id: int):
-    """A chain's events as tuples in :data:`COLUMNS` order, read in keyset batches."""
-    columns = [getattr(AuditEvent, name) for name in COLUMNS]
+def _batches(query, key_field, position: int):
+    """Rows of ``query`` in keyset batches on ``key_field`` (its value at ``position``).
+
+    Rows are passed on as the cursor yields them: a fetchall() of each batch
+    cost a third of the throughput in allocation and garbage collection.
+    """
     database, last = db.obj, None
     while True:
-        query = AuditEvent.select(*columns).where(AuditEvent.chain_id == chain_id)
-        if last is not None:
-            query = query.where(AuditEvent.seq > last)
+        batch = query if last is None else query.where(key_field > last)
         count = 0
-        # rows are passed on as the cursor yields them: a fetchall() of the batch
-        # costs a third of the throughput in allocation and garbage collection
-        for row in database.execute(query.order_by(AuditEvent.seq).limit(_BATCH)):
+        for row in database.execute(batch.order_by(key_field).limit(_BATCH)):
             count += 1
             yield row
         if count < _BATCH:
             return
-        last = row[1]
+        last = row[position]
+
+
+def rows(chain_id: int):
+    """A chain's events as tuples in :data:`COLUMNS` order, by seq (its index)."""
+    query = AuditEvent.select(*[getattr(AuditEvent, n) for n in COLUMNS]).where(
+        AuditEvent.chain_id == chain_id)
+    return _batches(query, AuditEvent.seq, 1)
+
+
+def table_rows(chain_ids=None):
+    """Every event (of ``chain_ids``, or all) in ``id`` order, the table's own order.
+
+    Sites write in turns, so one chain's events lie all over the table; reading
+    the table once from start to end is much faster than one index walk per
+    chain. Within a chain ``id`` order is append order (the head row serialises
+    appends), so each chain's rows still come in ``seq`` order unless someone
+    tampered with them. The tuples are :data:`COLUMNS` and then the id.
+    """
+    query = AuditEvent.select(*[getattr(AuditEvent, n) for n in COLUMNS], AuditEvent.id)
+    if chain_ids is not None:
+        query = query.where(AuditEvent.chain_id.in_(chain_ids))
+    return _batches(query, AuditEvent.id, len(COLUMNS))
 
 
 def _locate(chain_id: int, digest: str) -> int | None:
@@ -304,8 +352,22 @@ def deployment_id() -> str:
     return row.value if row else ""
 
 
+def _anchors(chain_id: int, good, heads) -> list[Anchor]:
+    anchors = [Anchor(cp.heads[chain_id].seq, cp.heads[chain_id].hash, cp.time, cp.source)
+               for cp in good if chain_id in cp.heads]
+    if chain_id in heads:
+        head = heads[chain_id]
+        anchors.append(Anchor(head.seq, head.hash, None, "the head table", counted=False))
+    return anchors
+
+
 def verify_chains(only=None, *, checkpoint_dir, key: bytes) -> Report:
     """Verify chains against the database's own links and the checkpoints.
+
+    One chain is walked through its ``(chain_id, seq)`` index. Several are
+    walked together in one pass over the table (:func:`table_rows`); a chain
+    found bad there is walked again in ``seq`` order, so the reported event and
+    kind are those of its own order whatever the table's order.
 
     :param only: chain ids to check (a site's id is its chain); None: every chain.
         A bad checkpoint naming none of them is reported in the report itself.
@@ -316,20 +378,27 @@ def verify_chains(only=None, *, checkpoint_dir, key: bytes) -> Report:
     ids = chain_ids(good) if only is None else sorted(set(only))
     heads = {h.chain_id: h for h in checkpoints.current_heads()}
     deployment = deployment_id()
-    results = []
-    for chain_id in ids:
-        anchors = [Anchor(cp.heads[chain_id].seq, cp.heads[chain_id].hash, cp.time, cp.source)
-                   for cp in good if chain_id in cp.heads]
-        if chain_id in heads:
-            head = heads[chain_id]
-            anchors.append(Anchor(head.seq, head.hash, None, "the head table", counted=False))
-        result = check_chain(rows(chain_id), chain_id=chain_id, deployment_id=deployment,
-                             anchors=anchors, key=key,
-                             locate=functools.partial(_locate, chain_id))
-        forged = [b for b in bad if chain_id in b.heads]
+
+    def walk_of(chain_id: int) -> ChainWalk:
+        return ChainWalk(chain_id, deployment_id=deployment,
+                         anchors=_anchors(chain_id, good, heads), key=key,
+                         locate=functools.partial(_locate, chain_id))
+
+    if len(ids) == 1:
+        results = [walk_of(ids[0]).run(rows(ids[0]))]
+    else:
+        walks = {chain_id: walk_of(chain_id) for chain_id in ids}
+        for row in table_rows(None if only is None else ids):
+            walk = walks.get(row[0])
+            if walk is not None and walk.problem is None:
+                walk.feed(row)
+        results = [walk.finish() if walk.problem is None
+                   else walk_of(chain_id).run(rows(chain_id))
+                   for chain_id, walk in walks.items()]
+    for result in results:
+        forged = [b for b in bad if result.chain_id in b.heads]
         if result.ok and forged:
-            result.problem = Problem(chain_id, forged[0].heads[chain_id].seq,
+            result.problem = Problem(result.chain_id, forged[0].heads[result.chain_id].seq,
                                      "checkpoint-forged",
                                      f"{forged[0].source}: {forged[0].reason}")
-        results.append(result)
     return Report(results, [b for b in bad if not b.heads.keys() & set(ids)])

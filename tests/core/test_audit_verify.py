@@ -106,12 +106,15 @@ def standalone(export: Path, key: str) -> tuple[int, str]:
 
 
 def assert_found(app, runner, tmp_path, site, seq: int, kind: str):
-    """The built-in verifier and the standalone one both name (seq, kind) and exit 1."""
+    """Both walks of the built-in verifier (one chain; every chain in one pass over the
+    table) and the standalone verifier name (seq, kind) and exit 1."""
     export = tmp_path / "export.jsonl"
     code, report = verify_json(runner, "--site", site.code, "--export", str(export))
     assert code == 1
     problem = chain_result(report, site)["problem"]
     assert (problem["seq"], problem["kind"]) == (seq, kind), problem
+    code, report = verify_json(runner, "--all")
+    assert code == 1 and chain_result(report, site)["problem"] == problem
     text_code, text = run_verify(runner, "--site", site.code)
     assert text_code == 1
     assert f"seq {seq} {kind}" in text and text.startswith("FAIL")
