@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Run every test: the whole suite on SQLite (end-to-end browser tests included, two
-# workers), then the suite again on PostgreSQL 15 (without the browser tests, one worker,
-# because those tests share one database). Exits non-zero if either pass fails or finds
-# no tests (pytest's exit code 5 counts as a failure).
+# Run every test: the whole suite on SQLite (end-to-end browser tests included), then the
+# suite again on PostgreSQL 15 without the browser tests. Both passes use two workers: each
+# SQLite test has its own file and each pytest process its own PostgreSQL database
+# (core.testing.PostgresReset). Exits non-zero if either pass fails or finds no tests
+# (pytest's exit code 5 counts as a failure).
 # Extra arguments go to both pytest runs, e.g. `bash scripts/test.sh -x`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +17,9 @@ env -u GRASSROOTS_TEST_PG .venv/bin/python -m pytest -q -n 2 "$@"
 sqlite_rc=$?
 echo "== SQLite pass: exit $sqlite_rc after $((SECONDS - start)) s"
 
-echo "== pass 2/2: PostgreSQL ($pg_url), all tests except e2e"
+echo "== pass 2/2: PostgreSQL ($pg_url), all tests except e2e (pytest -n 2)"
 start=$SECONDS
-GRASSROOTS_TEST_PG="$pg_url" .venv/bin/python -m pytest -q -m "not e2e" "$@"
+GRASSROOTS_TEST_PG="$pg_url" .venv/bin/python -m pytest -q -n 2 -m "not e2e" "$@"
 pg_rc=$?
 echo "== PostgreSQL pass: exit $pg_rc after $((SECONDS - start)) s"
 
