@@ -45,8 +45,17 @@ class CrashRow(SiteModel):
 
 
 def _write_until_killed(url: str, site_id: int) -> None:
-    """The writer process: commit, then acknowledge, forever."""
+    """The writer process: once told to go, commit, then acknowledge, until killed.
+
+    The four start together (after their imports): a writer that joined three
+    others already looping could wait out the busy timeout, because SQLite's
+    busy handler sleeps between tries and is not a queue.
+    """
     init_database(url)
+    db.obj.connect()
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    sys.stdin.readline()  # all four start writing together
     with acting_as(Actor(via="test")):
         n = 0
         while True:
@@ -56,36 +65,41 @@ def _write_until_killed(url: str, site_id: int) -> None:
             n += 1
 
 
-def _read_acks(stream, acked: set, first: threading.Event) -> None:
+def _read_acks(stream, acked: set, ready: threading.Event) -> None:
+    if stream.readline() == "ready\n":
+        ready.set()
     for line in stream:
         if line.endswith("\n"):  # a line cut by the kill was never acknowledged
             acked.add(int(line))
-            first.set()
 
 
 def _trial(url: str, site_id: int, acked: set) -> int:
     """Run the writers, kill them at a random moment; return how many they acknowledged."""
     db.obj.close()  # the parent holds no connection while the writers run
-    procs, readers, started = [], [], []
+    procs, readers, ready = [], [], []
     got = set()
     for _ in range(WRITERS):
         proc = subprocess.Popen([sys.executable, __file__, url, str(site_id)],
-                                stdout=subprocess.PIPE, text=True)
-        first = threading.Event()
-        reader = threading.Thread(target=_read_acks, args=(proc.stdout, got, first))
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        started = threading.Event()
+        reader = threading.Thread(target=_read_acks, args=(proc.stdout, got, started))
         reader.start()
         procs.append(proc)
         readers.append(reader)
-        started.append(first)
+        ready.append(started)
     try:
-        for first in started:  # all four are writing
-            assert first.wait(60), "a writer never acknowledged a row"
+        for started in ready:
+            assert started.wait(60), "a writer did not start"
+        for proc in procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
         time.sleep(random.uniform(0.3, 1.5))
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGKILL)
         for proc in procs:
             proc.wait()
+            proc.stdin.close()
         for reader in readers:
             reader.join()
     acked |= got
