@@ -79,9 +79,14 @@ class GrassrootsApi(Api):
         return error_response(422, "Unprocessable Entity", errors={"json": error.messages})
 
     def handle_cross_site(self, error: CrossSiteReference):
-        """A reference to another site's row (SECURITY Z3): 422 naming the field."""
+        """A reference to another site's row (SECURITY Z3): 422 naming the field.
+
+        On a page it is a 404, as if the row did not exist: ids do not leak.
+        """
         if not wants_json():
-            return self._not_api(error, Exception)
+            from core.web.errors import render_error
+
+            return render_error(404, "Not Found")
         from core.i18n import _
 
         return error_response(422, "Unprocessable Entity",

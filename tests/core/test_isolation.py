@@ -171,6 +171,15 @@ class Survey:
             return flask.redirect(f"/survey/households/{household.id}#visit-{visit.id}")
         # -- end foreign_key_view --
 
+        @bp.post("/visits/unchecked")
+        @requires("core.obligation.view")
+        def add_visit_unchecked():
+            """Takes the household id as given: only the model's check stands (Z3)."""
+            visit = records.create(Visit, site=flask.g.site,
+                                   household=flask.request.form.get("household", type=int),
+                                   note=flask.request.form.get("note", ""))
+            return flask.redirect(f"/survey/households/{visit.household_id}")
+
         @bp.get("/households/<int:household_id>")
         @requires("core.obligation.view")
         def household(household_id):
@@ -232,6 +241,18 @@ def test_Z3_a_form_naming_another_sites_row_is_404(neighbours):
     assert member.send(Route("POST", "/survey/visits",
                              {"household": str(ours.id), "note": "x"})).status_code == 302
 # -- end reference_refused --
+
+
+def test_Z3_a_page_relying_on_the_model_check_answers_404_not_500(neighbours):
+    theirs, _ours, member = neighbours
+    assert_reference_refused(
+        member, Route("POST", "/survey/visits/unchecked", {"household": str(theirs.id),
+                                                           "note": "x"}),
+        watch=[Visit, Household])
+    refused = member.send(Route("POST", "/survey/visits/unchecked",
+                                {"household": str(theirs.id), "note": "x"}))
+    assert refused.status_code == 404
+    assert "<html" in refused.get_data(as_text=True)
 
 
 def test_Z3_the_api_naming_another_sites_row_is_422(neighbours):
