@@ -31,12 +31,15 @@ def fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-from core.cli import admin_commands, db_commands  # noqa: E402,F401 - registers commands
-from core.cli import demo_commands  # noqa: E402,F401 - registers commands
-from core.cli import security_commands  # noqa: E402,F401 - registers commands
-from core.cli import obligation_commands  # noqa: E402,F401 - registers commands
-from core.cli import i18n_commands  # noqa: E402,F401 - registers commands
-from core.cli import plugin_commands  # noqa: E402,F401 - registers commands
-from core.cli import calendar_commands  # noqa: E402,F401 - registers commands
-from core.cli import audit_commands  # noqa: E402,F401 - registers commands
-from core.cli import backup_commands  # noqa: E402,F401 - registers commands
+from core.cli import (  # noqa: E402,F401 - importing a module registers its commands
+    admin_commands,
+    audit_commands,
+    backup_commands,
+    calendar_commands,
+    db_commands,
+    demo_commands,
+    i18n_commands,
+    obligation_commands,
+    plugin_commands,
+    security_commands,
+)
