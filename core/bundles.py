@@ -7,6 +7,7 @@ re-enabling shows it again.
 
 from __future__ import annotations
 
+from core import requestcache
 from core.kernel import bus
 from core.models import Site, SitePlugin
 from core.records import audited
@@ -22,13 +23,17 @@ class BundleError(ValueError):
 
 
 def enabled_plugins(site: Site | int) -> frozenset[str]:
-    """Names of the installed plugins enabled for ``site``."""
+    """Names of the installed plugins enabled for ``site`` (asked once per request)."""
     site_id = site if isinstance(site, int) else site.id
-    rows = (SitePlugin.select(SitePlugin.plugin)
-            .where(SitePlugin.site == site_id, SitePlugin.enabled == True)  # noqa: E712
-            .tuples())
-    installed = bus().infos
-    return frozenset(name for (name,) in rows if name in installed)
+
+    def load():
+        rows = (SitePlugin.select(SitePlugin.plugin)
+                .where(SitePlugin.site == site_id, SitePlugin.enabled == True)  # noqa: E712
+                .tuples())
+        installed = bus().infos
+        return frozenset(name for (name,) in rows if name in installed)
+
+    return requestcache.memo("enabled_plugins", site_id, load)
 
 
 def site_hooks(site: Site | int):
@@ -37,6 +42,7 @@ def site_hooks(site: Site | int):
 
 
 def _set(site: Site, name: str, enabled: bool) -> None:
+    requestcache.forget("enabled_plugins")
     updated = (SitePlugin.update(enabled=enabled, changed_at=utcnow())
                .where(SitePlugin.site == site, SitePlugin.plugin == name).execute())
     if not updated:

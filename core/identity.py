@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from core import bundles, textfold
+from core import bundles, requestcache, textfold
 from core.kernel import kernel
 from core.models import SITE_KINDS, Membership, Site, SiteGrant, User
 from core.permissions import held
@@ -45,6 +45,7 @@ def create_site(*, code: str, name: str, kind: str, parent: Site | None = None) 
         raise IdentityError("kind", "kind")
     if parent is not None and kind not in CHILD_KINDS[parent.kind]:
         raise IdentityError("parent_kind", "parent")
+    _rights_changed()
     with transaction():
         if Site.select().where(Site.code == code).exists():
             raise IdentityError("code_taken", "code")
@@ -78,6 +79,11 @@ def create_user(*, username: str, display_name: str, password_hash: str,
     return user
 
 
+def _rights_changed() -> None:
+    requestcache.forget("access")
+    requestcache.forget("sites")
+
+
 def add_member(user: User, site: Site, role: str) -> Membership:
     """Give ``user`` a role in ``site`` (idempotent).
 
@@ -87,6 +93,7 @@ def add_member(user: User, site: Site, role: str) -> Membership:
 
     if role not in ROLES:
         raise IdentityError("role", "role")
+    _rights_changed()
     with transaction():
         existing = Membership.get_or_none(user=user, site=site, role=role)
         if existing:
@@ -98,6 +105,7 @@ def add_member(user: User, site: Site, role: str) -> Membership:
 
 
 def remove_member(membership: Membership) -> None:
+    _rights_changed()
     with transaction():
         membership.delete_instance()
         audited("core.member.remove", membership, site=membership.site_id,
@@ -113,6 +121,7 @@ def grant(parent: Site, child: Site, right: str) -> SiteGrant:
         raise IdentityError("not_child", "child")
     if right not in ("read", "approve"):
         raise IdentityError("right", "right")
+    _rights_changed()
     with transaction():
         row = SiteGrant.get_or_none(parent=parent, child=child)
         before = {"right": row.right} if row else None
@@ -126,6 +135,7 @@ def grant(parent: Site, child: Site, right: str) -> SiteGrant:
 
 
 def revoke_grant(parent: Site, child: Site) -> None:
+    _rights_changed()
     with transaction():
         row = SiteGrant.get_or_none(parent=parent, child=child)
         if row:
@@ -149,7 +159,16 @@ class Access:
 
 
 def access(user: User, site: Site) -> Access | None:
-    """The user's rights in ``site``, or None when they may not act there at all."""
+    """The user's rights in ``site``, or None when they may not act there at all.
+
+    Asked once per request for each (user, site); membership and grant changes
+    made during the request are seen.
+    """
+    return requestcache.memo("access", (user.id, site.id, user.is_platform_admin),
+                             lambda: _access(user, site))
+
+
+def _access(user: User, site: Site) -> Access | None:
     roles = frozenset(
         r for (r,) in Membership.select(Membership.role)
         .where(Membership.user == user, Membership.site == site).tuples())
@@ -168,6 +187,11 @@ def access(user: User, site: Site) -> Access | None:
 
 def accessible_sites(user: User) -> list[Site]:
     """Sites the user may switch to: memberships, granted children, or all for admins."""
+    return requestcache.memo("sites", (user.id, user.is_platform_admin),
+                             lambda: _accessible_sites(user))
+
+
+def _accessible_sites(user: User) -> list[Site]:
     if user.is_platform_admin:
         return list(Site.select().order_by(Site.code))
     own = Site.select(Site.id).join(Membership).where(Membership.user == user)

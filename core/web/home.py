@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
-from core import bundles, identity
+from core import identity
 from core.i18n import LOCALES
+from core.kernel import bus
 from core.models import Site
 from core.plugins import flatten
 from core.records import update
@@ -21,7 +22,7 @@ def dashboard():
     """The current site's dashboard: every enabled plugin's widgets the user may see."""
     widgets = []
     if g.site is not None:
-        hooks = bundles.site_hooks(g.site)
+        hooks = bus().for_enabled(g.enabled_plugins)
         widgets = sorted(
             (w for w in flatten(hooks.dashboard_widgets(site=g.site, user=g.user))
              if w.permission is None or g.access.can(w.permission)),

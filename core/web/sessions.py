@@ -14,6 +14,7 @@ import datetime as dt
 import json
 
 from flask.sessions import SessionInterface, SessionMixin
+from peewee import JOIN
 from werkzeug.datastructures import CallbackDict
 
 from core.models import AuthSession, User
@@ -42,6 +43,13 @@ class ServerSession(CallbackDict, SessionMixin):
     def user_id(self) -> int | None:
         return self.row.user_id if self.row is not None else None
 
+    @property
+    def user(self) -> User | None:
+        """The signed-in user as loaded with the session row (None for a new session)."""
+        if self.row is None or self.row.user_id is None or self.regenerate:
+            return None
+        return self.row.user
+
 
 def cookie_name(app) -> str:
     return "__Host-gr_session" if app.config["SESSION_COOKIE_SECURE"] else "gr_session"
@@ -60,7 +68,9 @@ class ServerSessionInterface(SessionInterface):
         token = request.cookies.get(cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
-        row = AuthSession.get_or_none(AuthSession.token_hash == token_digest(token))
+        row = (AuthSession.select(AuthSession, User)
+               .join(User, JOIN.LEFT_OUTER, on=(AuthSession.user == User.id))
+               .where(AuthSession.token_hash == token_digest(token)).first())
         if row is None:
             return ServerSession()
         now = utcnow()
@@ -105,7 +115,8 @@ class ServerSessionInterface(SessionInterface):
 
 
 def _user_current(row: AuthSession) -> bool:
-    user = User.get_or_none(User.id == row.user_id)
+    """The session's user (loaded with the row) is active and still at its epoch."""
+    user = row.user
     return user is not None and user.is_active and user.session_epoch == row.epoch
 
 

@@ -123,7 +123,9 @@ def _open_request():
     g.session_locale = session.get("locale")
     user_id = session.get("_user_id")
     if user_id and not session.get("_pending_mfa"):
-        user = User.get_or_none(User.id == user_id)
+        loaded = getattr(session, "user", None)
+        user = loaded if loaded is not None and loaded.id == user_id \
+            else User.get_or_none(User.id == user_id)
         if user is not None and user.is_active:
             g.user = user
             _choose_site(user)
