@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from babel import dates as babel_dates
 from flask import Flask, g, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_decimal, get_locale, get_timezone, get_translations
 
 from core import bundles
 from core.i18n import LOCALE_NAMES, LOCALES, current_locale
@@ -63,7 +66,50 @@ def calendar_gaps() -> list[int]:
     return g._calendar_gaps
 
 
+def _cached_gettext(app: Flask):
+    """Template ``_``/``pgettext`` that look each message up once per locale.
+
+    A list page asks for the same labels on every row; flask-babel resolves
+    the merged catalog on every call. Catalogs do not change while an app
+    runs, so the cache lives as long as the app.
+    """
+    cache: dict = {}
+
+    def gettext(string):
+        key = (str(get_locale()), None, string)
+        try:
+            return cache[key]
+        except KeyError:
+            cache[key] = value = get_translations().ugettext(string)
+            return value
+
+    def pgettext(context, string):
+        key = (str(get_locale()), context, string)
+        try:
+            return cache[key]
+        except KeyError:
+            cache[key] = value = get_translations().upgettext(context, string)
+            return value
+
+    app.jinja_env.install_gettext_callables(
+        gettext=gettext, pgettext=pgettext,
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+        newstyle=True)
+
+
+def format_datetime(value, format: str = "medium") -> str:
+    """A stored (naive UTC) or aware time in the user's locale and time zone."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return babel_dates.format_datetime(value, format, tzinfo=get_timezone(),
+                                       locale=get_locale())
+
+
 def install(app: Flask) -> None:
+    _cached_gettext(app)
     app.jinja_env.globals.update(menu=menu, switchable_sites=switchable_sites,
                                  unread_count=unread_count, LOCALES=LOCALES,
                                  LOCALE_NAMES=LOCALE_NAMES,
