@@ -46,14 +46,22 @@ def _site_id(obj, site) -> int | None:
 
 
 def _announce(site_id, event, obj) -> None:
+    """Call ``record_written`` on the site's plugins, asking the database only if one listens."""
     if site_id is None or not has_app_context():
         return
     from core import bundles
     from core.kernel import bus
     from core.models import Site
 
-    hooks = bus().for_enabled(bundles.enabled_plugins(site_id))
-    hooks.record_written(site=Site.get_by_id(site_id), event=event, obj=obj)
+    hub = bus()
+    if not hub.pm.hook.record_written.get_hookimpls():
+        return
+    caller = hub.for_enabled(bundles.enabled_plugins(site_id)).record_written
+    if not caller.get_hookimpls():
+        return
+    site = obj if isinstance(obj, Site) and obj.id == site_id else (
+        obj.__rel__.get("site") if "site" in getattr(obj, "__rel__", {}) else None)
+    caller(site=site if site is not None else Site.get_by_id(site_id), event=event, obj=obj)
 
 
 def audited(action: str, obj: pw.Model | None = None, *, site=None, before=None, after=None,
