@@ -34,6 +34,7 @@ import importlib.metadata
 import platform
 import random
 import re
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -131,10 +132,13 @@ class BenchPlugin:
         return [Blueprint("bench", __name__, template_folder=str(TEMPLATES))]
 
 
-TEMPLATES = Path(tempfile.mkdtemp(prefix="grassroots-bench-templates-"))
+#: the widget's and the bare pages' templates, written beside the database by main()
+TEMPLATES = Path()
 
 
-def write_templates() -> None:
+def write_templates(folder: Path) -> None:
+    global TEMPLATES
+    TEMPLATES = folder / "templates"
     (TEMPLATES / "bench").mkdir(parents=True, exist_ok=True)
     (TEMPLATES / "bench" / "widget.html").write_text(
         "{% set rows = w.context.rows %}" + WIDGET, encoding="utf-8")
@@ -516,7 +520,15 @@ def main() -> int:
     size = QUICK if args.quick else FULL
     folder = args.keep or Path(tempfile.mkdtemp(prefix="grassroots-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    write_templates()
+    try:
+        return run(size, folder)
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(size: Size, folder: Path) -> int:
+    write_templates(folder)
     say(f"building in {folder}: {size}")
     inst = build(size, folder)
     app = inst.app
