@@ -2,7 +2,7 @@
 
 Run by hand (not a test)::
 
-    python bench/kernel.py --quick    # 20 sites, 200 users, 20,000 audit events: about a minute
+    python bench/kernel.py --quick    # 20 sites, 200 users, 20,000 audit events: about 15 s
     python bench/kernel.py            # 200 sites, 2,000 users, 1,000,000 audit events
 
 It builds an instance in a temporary SQLite database (``--keep DIR`` keeps it) with
