@@ -72,6 +72,7 @@ def create_app(config: dict | None = None, extra_plugins=()) -> Flask:
         installed plugins (test plugins, benchmarks).
     """
     instance = instance_dir()
+    instance.mkdir(parents=True, exist_ok=True)
     app = Flask("grassroots", instance_path=str(instance), instance_relative_config=True,
                 static_folder=None)
     app.config.update(DEFAULTS)
