@@ -118,6 +118,53 @@ def schema_drift(hub):
     return diff_models(db.obj, [m for ms in owned_models(hub).values() for m in ms])
 
 
+_FROZEN_HEAD = '''"""{doc}"""
+from peewee import *
+
+
+def up(migrator, db):
+    class Site(Model):
+        class Meta:
+            table_name = "core_site"
+
+    class User(Model):
+        class Meta:
+            table_name = "core_user"
+
+    class Base(Model):
+        site = ForeignKeyField(Site, index=True, on_delete="RESTRICT")
+        version = IntegerField(default=1)
+        created_at = DateTimeField()
+        updated_at = DateTimeField()
+        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+'''
+
+_FROZEN_TABLE = '''
+    class {cls}(Base):
+        {fields}
+
+        class Meta:
+            table_name = "{table}"
+'''
+
+
+def site_table_migration(doc: str, tables) -> str:
+    """The text of a migration creating site-scoped tables, for a test's own plugin.
+
+    :param tables: ``(class name, table name, field lines)`` in creation order;
+        the field lines are peewee declarations (``"text = CharField()"``, one per
+        line) and may refer to earlier classes.
+    """
+    body = [_FROZEN_HEAD.format(doc=doc)]
+    for cls, table, fields in tables:
+        body.append(_FROZEN_TABLE.format(cls=cls, table=table,
+                                         fields="\n        ".join(fields.strip().splitlines())))
+    names = [cls for cls, _table, _fields in tables]
+    body.append(f"\n    db.bind([Site, User, Base, {', '.join(names)}])\n"
+                f"    db.create_tables([{', '.join(names)}])\n")
+    return "".join(body)
+
+
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory):
     """A SQLite file migrated once per session; each test copies it."""

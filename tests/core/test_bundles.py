@@ -10,35 +10,10 @@ from core import PluginInfo, SiteModel, hookimpl, records, requires
 from core.audit.models import AuditEvent
 from core.bundles import BundleError, disable, enable, enabled_plugins
 from core.identity import add_member
-from core.testing import Browser, make_site, make_user
+from core.testing import Browser, make_site, make_user, site_table_migration
 
-LEDGER_MIGRATION = '''"""Ledger lines."""
-from peewee import *
-
-
-def up(migrator, db):
-    class Site(Model):
-        class Meta:
-            table_name = "core_site"
-
-    class User(Model):
-        class Meta:
-            table_name = "core_user"
-
-    class Line(Model):
-        site = ForeignKeyField(Site, index=True, on_delete="RESTRICT")
-        version = IntegerField(default=1)
-        created_at = DateTimeField()
-        updated_at = DateTimeField()
-        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        text = CharField(max_length=100)
-
-        class Meta:
-            table_name = "ledger_line"
-
-    db.bind([Site, User, Line])
-    db.create_tables([Line])
-'''
+LEDGER_MIGRATION = site_table_migration(
+    "Ledger lines.", [("Line", "ledger_line", "text = CharField(max_length=100)")])
 
 
 class Line(SiteModel):

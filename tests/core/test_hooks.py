@@ -47,6 +47,7 @@ from core.testing import (
     register_test_plugin,
     schema_drift,
     signed_in,
+    site_table_migration,
 )
 
 
@@ -346,33 +347,8 @@ class PermitEntry(SiteModel):
         table_name = "permits_entry"
 
 
-PERMITS_MIGRATION = '''"""Permit entries."""
-from peewee import *
-
-
-def up(migrator, db):
-    class Site(Model):
-        class Meta:
-            table_name = "core_site"
-
-    class User(Model):
-        class Meta:
-            table_name = "core_user"
-
-    class PermitEntry(Model):
-        site = ForeignKeyField(Site, index=True, on_delete="RESTRICT")
-        version = IntegerField(default=1)
-        created_at = DateTimeField()
-        updated_at = DateTimeField()
-        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-        holder = CharField(max_length=100)
-
-        class Meta:
-            table_name = "permits_entry"
-
-    db.bind([Site, User, PermitEntry])
-    db.create_tables([PermitEntry])
-'''
+PERMITS_MIGRATION = site_table_migration("Permit entries.", [
+    ("PermitEntry", "permits_entry", "holder = CharField(max_length=100)")])
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from core.testing import (
     assert_site_isolated,
     make_user,
     signed_in,
+    site_table_migration,
 )
 
 # ---------------------------------------------------------------------------
@@ -95,41 +96,11 @@ class Visit(SiteModel):
         table_name = "survey_visit"
 
 
-SURVEY_MIGRATION = '''from peewee import *
-
-
-def up(migrator, db):
-    class Site(Model):
-        class Meta:
-            table_name = "core_site"
-
-    class User(Model):
-        class Meta:
-            table_name = "core_user"
-
-    class Base(Model):
-        site = ForeignKeyField(Site, index=True, on_delete="RESTRICT")
-        version = IntegerField(default=1)
-        created_at = DateTimeField()
-        updated_at = DateTimeField()
-        created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-
-    class Household(Base):
-        name = CharField(max_length=100)
-
-        class Meta:
-            table_name = "survey_household"
-
-    class Visit(Base):
-        household = ForeignKeyField(Household, on_delete="RESTRICT")
-        note = CharField(max_length=100)
-
-        class Meta:
-            table_name = "survey_visit"
-
-    db.bind([Site, User, Household, Visit])
-    db.create_tables([Household, Visit])
-'''
+SURVEY_MIGRATION = site_table_migration("Household visits.", [
+    ("Household", "survey_household", "name = CharField(max_length=100)"),
+    ("Visit", "survey_visit", """household = ForeignKeyField(Household, on_delete="RESTRICT")
+note = CharField(max_length=100)"""),
+])
 
 
 class VisitSchema(RecordSchema):
