@@ -21,8 +21,7 @@ def menu(group: str = "main"):
         return []
     cache = g.setdefault("_menu", {})
     if group not in cache:
-        hooks = bus().for_enabled(bundles.enabled_plugins(site) if not g.enabled_plugins
-                                  else g.enabled_plugins)
+        hooks = bus().for_enabled(bundles.enabled_plugins(site))
         items = flatten(hooks.menu_items(site=site, user=user))
         cache[group] = sorted(
             (i for i in items if i.group == group
